@@ -1,0 +1,51 @@
+# The one entry point for every job of the course. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+KERNEL := rnn-course
+
+MODE ?= quick
+DEVICE ?= auto
+SEED ?= 0
+JOBS ?= 1
+NB ?=
+
+.PHONY: help all install notebooks test lint lab clean
+
+help: ## list every target with one line each
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+	@echo "  variables: MODE=quick|full DEVICE=auto|cpu|cuda SEED=0 JOBS=1 NB=<notebook paths>"
+
+all: install notebooks ## install, execute every notebook (MODE, DEVICE, JOBS) and print the report
+
+install: $(STAMP) ## create .venv, install the pinned dependencies and register the Jupyter kernel
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else \
+		"Python 3.11 is needed, found " + sys.version.split()[0] + ": set PYTHON=python3.11")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "RNN course (.venv)"
+	touch $(STAMP)
+
+notebooks: $(STAMP) ## execute lectures/ and solutions/ with papermill into build/ (MODE, DEVICE, SEED, JOBS, NB)
+	$(PY) -m coursetools.notebooks --mode $(MODE) --device $(DEVICE) --seed $(SEED) \
+		--jobs $(JOBS) --kernel $(KERNEL) $(NB)
+
+test: $(STAMP) ## run the whole test suite (library, every notebook in quick mode, grading)
+	$(PY) -m pytest -n $(or $(TEST_JOBS),2) --dist loadgroup
+
+lint: $(STAMP) ## ruff on the code and on the notebooks
+	$(VENV)/bin/ruff check rnn_lib coursetools tests
+	$(VENV)/bin/nbqa ruff lectures solutions --ignore E402,F401
+
+lab: $(STAMP) ## start JupyterLab on the course's kernel
+	$(VENV)/bin/jupyter lab
+
+clean: ## remove build outputs (keeps .venv)
+	rm -rf build .pytest_cache

@@ -1,0 +1,1 @@
+"""Course tooling: notebook execution, release and grading (not imported by students)."""

@@ -1,0 +1,41 @@
+"""Plotting helpers shared by the notebooks: learning curves, mostly."""
+
+import matplotlib.pyplot as plt
+
+
+def plot_curves(curves: dict, xlabel: str = "step", ylabel: str = "loss", ax=None,
+                logy: bool = False, title: str | None = None):
+    """Plot several named curves on one axis; `curves` maps a label to a list of values
+    (or to a pair (xs, ys)). Returns the axis."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    for label, values in curves.items():
+        if isinstance(values, tuple) and len(values) == 2:
+            ax.plot(values[0], values[1], label=label)
+        else:
+            ax.plot(range(1, len(values) + 1), values, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    if len(curves) > 1 or any(curves):
+        ax.legend()
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_history(history, ax=None, label: str | None = None, logy: bool = False,
+                 smooth: int = 1):
+    """Plot the per-step training loss of a `rnn_lib.training.History`.
+
+    smooth: average over windows of this many steps (1: raw) to read a noisy curve.
+    """
+    raw = history.step_loss
+    if smooth < 1:
+        raise ValueError(f"expected smooth >= 1, got {smooth}")
+    starts = range(0, len(raw), smooth)
+    losses = [sum(raw[i:i + smooth]) / len(raw[i:i + smooth]) for i in starts]
+    xs = [min(i + smooth, len(raw)) for i in starts]  # the step that closes each window
+    return plot_curves({label or "training loss": (xs, losses)}, "step", "loss", ax=ax, logy=logy)
