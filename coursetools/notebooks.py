@@ -1,0 +1,232 @@
+"""Execute the course's notebooks headless with papermill and report how each went.
+
+    python -m coursetools.notebooks [--mode quick|full] [--device auto|cpu|cuda] [--seed N]
+                                    [--jobs N] [--kernel NAME] [--out build] [NOTEBOOK ...]
+
+Without notebook paths it runs every notebook in lectures/ and solutions/. Executed copies go
+to build/ (the same relative path), never over the sources; the report is printed as a table
+and written to build/report.json. The exit status is 1 when any notebook failed (the others
+still run) and 2 for bad arguments (an unknown mode or device, no GPU for --device cuda, a
+missing kernel or notebook).
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIRS = ("lectures", "solutions")
+MODES = ("quick", "full")
+DEVICES = ("auto", "cpu", "cuda")
+DEVICE_LINE = re.compile(r"rnn_lib: device=(\w+)")
+
+
+class UsageError(Exception):
+    """Arguments the runner cannot work with; the message says what to do instead."""
+
+
+@dataclass
+class Result:
+    notebook: str
+    status: str  # "ok" or "failed"
+    seconds: float
+    device: str
+    output: str
+    error: str = ""
+
+
+def discover(root: Path = ROOT) -> list[Path]:
+    """Every notebook of the course, lectures first, in name order (checkpoints skipped)."""
+    found = []
+    for folder in NOTEBOOK_DIRS:
+        found += sorted(p for p in (root / folder).rglob("*.ipynb")
+                        if ".ipynb_checkpoints" not in p.parts)
+    return found
+
+
+def check_kernel(name: str) -> None:
+    """Fail clearly when the Jupyter kernel the notebooks run on is not installed."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        raise UsageError(f"Jupyter kernel {name!r} is not installed: run `make install` "
+                         "(it registers the kernel of the project's .venv)") from None
+
+
+def check_device(device: str) -> None:
+    """Refuse an unknown device, and --device cuda on a machine without a GPU."""
+    if device not in DEVICES:
+        raise UsageError(f"DEVICE must be one of {', '.join(DEVICES)}, got {device!r}")
+    if device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise UsageError("DEVICE=cuda was asked for but PyTorch sees no CUDA GPU here; "
+                             "use DEVICE=auto (the default) or DEVICE=cpu on this machine")
+
+
+def _describe_failure(exc: Exception, executed: Path) -> str:
+    """A one-line account of a failed notebook: which cell of the source, which error."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if not isinstance(exc, PapermillExecutionError):
+        return f"{type(exc).__name__}: {exc}"
+    index = exc.cell_index
+    try:  # papermill inserted an injected-parameters cell; count cells as in the source
+        cells = json.loads(executed.read_text())["cells"]
+        index -= sum("injected-parameters" in c["metadata"].get("tags", [])
+                     for c in cells[:exc.cell_index])
+    except (OSError, ValueError, KeyError):
+        pass
+    first_line = next((ln for ln in exc.source.splitlines() if ln.strip()), "").strip()
+    return (f"cell {index + 1} (counting from 1 in the source notebook: {first_line[:60]!r}) "
+            f"raised {exc.ename}: {exc.evalue}".strip())
+
+
+def _device_used(path: Path) -> str:
+    """The device the notebook reported from rnn_lib.runtime.setup ('?' when it did not)."""
+    try:
+        nb = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return "?"
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            text = out.get("text", "")
+            match = DEVICE_LINE.search("".join(text) if isinstance(text, list) else text)
+            if match:
+                return match.group(1)
+    return "?"
+
+
+def run_one(notebook: Path, out: Path, *, mode: str = "quick", device: str = "auto",
+            seed: int = 0, kernel: str = "rnn-course", timeout: int | None = None) -> Result:
+    """Execute one notebook with papermill into `out` and return what happened."""
+    import papermill
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # The parameters cell also reads these, so a notebook's own defaults agree with papermill.
+    os.environ.update(RNN_MODE=mode, RNN_DEVICE=device, RNN_SEED=str(seed))
+    start = time.perf_counter()
+    error = ""
+    try:
+        papermill.execute_notebook(
+            str(notebook), str(out),
+            parameters={"quick": mode == "quick", "device": device, "seed": seed},
+            kernel_name=kernel, cwd=str(notebook.parent), progress_bar=False,
+            execution_timeout=timeout,
+        )
+    except Exception as exc:  # a failed notebook is reported, never fatal to the others
+        error = _describe_failure(exc, out)
+    seconds = time.perf_counter() - start
+    name = _relative(notebook)
+    return Result(name, "failed" if error else "ok", round(seconds, 1), _device_used(out),
+                  _relative(out), error)
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _job(args):
+    notebook, out, kwargs = args
+    return run_one(notebook, out, **kwargs)
+
+
+def run_all(notebooks: list[Path], out_dir: Path, *, jobs: int = 1, **kwargs) -> list[Result]:
+    """Run notebooks (in `jobs` worker processes) and return results in the input order."""
+    tasks = []
+    for nb in notebooks:
+        try:
+            rel = nb.resolve().relative_to(ROOT)
+        except ValueError:
+            rel = Path(nb.name)
+        tasks.append((nb, out_dir / rel, kwargs))
+    if jobs <= 1:
+        results = []
+        for task in tasks:
+            print(f"running {_relative(task[0])} ...", flush=True)
+            results.append(_job(task))
+            print(_line(results[-1]), flush=True)
+        return results
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        results = list(pool.map(_job, tasks))
+    return results
+
+
+def _line(r: Result) -> str:
+    return f"  {r.status:6} {r.seconds:7.1f} s  {r.device:5} {r.notebook}"
+
+
+def format_report(results: list[Result], mode: str) -> str:
+    """The report as a plain-text table, failures listed with their cell below it."""
+    width = max([len(r.notebook) for r in results] + [8])
+    lines = [f"{'notebook':{width}}  {'status':6}  {'seconds':>8}  device",
+             f"{'-' * width}  {'-' * 6}  {'-' * 8}  ------"]
+    for r in results:
+        lines.append(f"{r.notebook:{width}}  {r.status:6}  {r.seconds:8.1f}  {r.device}")
+    failed = [r for r in results if r.status != "ok"]
+    total = sum(r.seconds for r in results)
+    lines.append(f"{len(results) - len(failed)} of {len(results)} notebooks ran ({mode} mode), "
+                 f"{total:.1f} s of notebook time")
+    for r in failed:
+        lines.append(f"FAILED {r.notebook}: {r.error}")
+        lines.append(f"       the executed copy, with the traceback, is {r.output}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook")
+    parser.add_argument("--mode", default="quick", help="quick (default) or full")
+    parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    parser.add_argument("--seed", default="0")
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once")
+    parser.add_argument("--kernel", default="rnn-course")
+    parser.add_argument("--timeout", type=int, default=None, help="seconds per cell")
+    parser.add_argument("--out", type=Path, default=ROOT / "build")
+    args = parser.parse_args(argv)
+    try:
+        if args.mode not in MODES:
+            raise UsageError(f"MODE must be one of {', '.join(MODES)}, got {args.mode!r}")
+        check_device(args.device)
+        try:
+            seed = int(args.seed)
+        except ValueError:
+            raise UsageError(f"SEED must be an integer, got {args.seed!r}") from None
+        if args.jobs < 1:
+            raise UsageError(f"JOBS must be at least 1, got {args.jobs}")
+        check_kernel(args.kernel)
+        notebooks = args.notebooks or discover()
+        missing = [str(p) for p in notebooks if not p.is_file() or p.suffix != ".ipynb"]
+        if missing:
+            raise UsageError(f"not a notebook file: {', '.join(missing)}")
+        if not notebooks:
+            raise UsageError("no notebooks found in lectures/ or solutions/")
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    results = run_all(notebooks, args.out, jobs=args.jobs, mode=args.mode, device=args.device,
+                      seed=seed, kernel=args.kernel, timeout=args.timeout)
+    report = format_report(results, args.mode)
+    print(report)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "report.json").write_text(json.dumps(
+        {"mode": args.mode, "device": args.device, "seed": seed,
+         "results": [asdict(r) for r in results]}, indent=2) + "\n")
+    print(f"report written to {_relative(args.out / 'report.json')}")
+    return 1 if any(r.status != "ok" for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

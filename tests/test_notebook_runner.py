@@ -1,0 +1,86 @@
+"""coursetools.notebooks: the papermill runner behind `make notebooks` and `make all`."""
+
+import json
+
+import nbformat
+import pytest
+
+from coursetools import notebooks
+
+
+def _notebook(path, *sources):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("quick = True\ndevice = 'auto'\nseed = 0")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params] + [nbformat.v4.new_code_cell(s) for s in sources]
+    nb.metadata["kernelspec"] = {"name": "rnn-course", "display_name": "RNN course",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture
+def pair(tmp_path):
+    good = _notebook(tmp_path / "good.ipynb",
+                     "from rnn_lib.runtime import setup\ndev = setup(device, seed)",
+                     "assert quick is False and seed == 5")
+    bad = _notebook(tmp_path / "bad.ipynb", "x = 1", "raise ValueError('the loss is nan')",
+                    "y = 2")
+    return good, bad
+
+
+def test_a_failing_notebook_is_named_with_its_cell_and_the_others_still_run(pair, tmp_path,
+                                                                             capsys):
+    good, bad = pair
+    out = tmp_path / "build"
+    code = notebooks.main([str(bad), str(good), "--mode", "full", "--device", "cpu",
+                           "--seed", "5", "--out", str(out)])
+    assert code == 1
+    printed = capsys.readouterr().out
+    assert "FAILED" in printed and "bad.ipynb" in printed
+    assert "cell 3 (counting from 1 in the source notebook: \"raise ValueError('the loss is nan')\")" in printed
+    assert "raised ValueError: the loss is nan" in printed
+    report = json.loads((out / "report.json").read_text())
+    status = {r["notebook"].split("/")[-1]: r for r in report["results"]}
+    assert status["bad.ipynb"]["status"] == "failed"
+    assert status["good.ipynb"]["status"] == "ok"  # ran after the failure, with the parameters
+    assert status["good.ipynb"]["device"] == "cpu"
+    assert report["mode"] == "full"
+    assert (out / "good.ipynb").exists() and (out / "bad.ipynb").exists()
+
+
+def test_parallel_jobs_give_the_same_report(pair, tmp_path):
+    good, bad = pair
+    results = notebooks.run_all([good, bad], tmp_path / "b", jobs=2, mode="full",
+                                device="cpu", seed=5, kernel="rnn-course")
+    assert [r.status for r in results] == ["ok", "failed"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--mode", "fast"], "MODE must be one of quick, full, got 'fast'"),
+    (["--device", "tpu"], "DEVICE must be one of auto, cpu, cuda, got 'tpu'"),
+    (["--seed", "x"], "SEED must be an integer"),
+    (["--kernel", "no-such-kernel"], "kernel 'no-such-kernel' is not installed: run `make install`"),
+    (["missing.ipynb"], "not a notebook file: missing.ipynb"),
+])
+def test_bad_arguments_are_refused_before_anything_runs(args, message, capsys, tmp_path):
+    assert notebooks.main(args + ["--out", str(tmp_path / "b")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
+
+
+def test_cuda_without_a_gpu_is_refused(capsys, tmp_path):
+    import torch
+
+    code = notebooks.main(["--device", "cuda", "--out", str(tmp_path / "b"), "x.ipynb"])
+    if torch.cuda.is_available():
+        assert "DEVICE=cuda" not in capsys.readouterr().err
+    else:
+        assert code == 2
+        assert "PyTorch sees no CUDA GPU" in capsys.readouterr().err
+
+
+def test_discovery_finds_lectures_before_solutions():
+    found = notebooks.discover()
+    folders = [p.relative_to(notebooks.ROOT).parts[0] for p in found]
+    assert folders == sorted(folders, key=("lectures", "solutions").index)

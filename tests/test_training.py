@@ -1,0 +1,85 @@
+"""rnn_lib.training: the shared loop, its history and device handling."""
+
+import pytest
+import torch
+from torch.nn.utils.rnn import pack_sequence
+
+from rnn_lib.training import History, count_parameters, to_device, train
+
+
+def _regression():
+    torch.manual_seed(0)
+    x = torch.randn(128, 3)
+    y = x @ torch.tensor([[1.0], [-2.0], [0.5]])
+    return x, y, [(x[i:i + 32], y[i:i + 32]) for i in range(0, 128, 32)]
+
+
+def _mse(model, batch):
+    x, y = batch
+    return torch.nn.functional.mse_loss(model(x), y)
+
+
+def test_train_reduces_the_loss_and_records_history():
+    x, y, batches = _regression()
+    model = torch.nn.Linear(3, 1)
+    hist = train(model, _mse, batches, epochs=30, lr=0.05, progress=False,
+                 eval_fn=lambda m: {"mse": _mse(m, (x, y)).item()})
+    assert len(hist.step_loss) == 30 * 4 and len(hist.epoch_loss) == 30
+    assert hist.epoch_loss[-1] < 0.01 * hist.epoch_loss[0]
+    assert [e["epoch"] for e in hist.evals] == list(range(1, 31))
+    assert hist.last("mse") == hist.metric("mse")[-1] < 1e-3
+    assert "120 steps" in repr(hist)
+
+
+def test_callable_batches_give_fresh_data_each_epoch_and_eval_every():
+    calls = []
+
+    def batches():
+        calls.append(1)
+        return [(torch.randn(8, 3), torch.randn(8, 1))] * 5
+
+    hist = train(torch.nn.Linear(3, 1), _mse, batches, epochs=2, progress=False,
+                 eval_fn=lambda m: {"k": 1.0}, eval_every=2)
+    assert len(calls) == 2
+    # steps 2, 4 (epoch 1), 6, 8 (epoch 2), then the end of each epoch: 5 and 10 are not
+    # multiples of 2, so each epoch adds one more evaluation
+    assert [e["step"] for e in hist.evals] == [2, 4, 5, 6, 8, 10]
+
+
+def test_clip_bounds_the_gradient_norm():
+    model = torch.nn.Linear(3, 1)
+    seen = []
+
+    def loss_fn(m, batch):
+        return 1e6 * m(batch).sum()
+
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    original = opt.step
+
+    def step(*a, **k):
+        seen.append(torch.norm(torch.stack([p.grad.norm() for p in model.parameters()])))
+        return original(*a, **k)
+
+    opt.step = step
+    train(model, loss_fn, [torch.ones(4, 3)], optimizer=opt, clip=1.0, progress=False)
+    assert seen[0].item() == pytest.approx(1.0, rel=1e-5)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="expected epochs >= 1, got 0"):
+        train(torch.nn.Linear(1, 1), _mse, [], epochs=0)
+    with pytest.raises(ValueError, match="must return a scalar"):
+        train(torch.nn.Linear(3, 1), lambda m, b: m(b), [torch.ones(2, 3)], progress=False)
+    with pytest.raises(ValueError, match="no batch"):
+        train(torch.nn.Linear(3, 1), _mse, [], progress=False)
+    with pytest.raises(KeyError, match="no metric 'acc'"):
+        History(evals=[{"step": 1, "epoch": 1, "loss": 1.0}]).last("acc")
+
+
+def test_to_device_walks_containers_and_count_parameters():
+    packed = pack_sequence([torch.ones(3, 2), torch.ones(1, 2)])
+    obj = {"a": [torch.ones(1)], "b": (packed, 3)}
+    moved = to_device(obj, "cpu")
+    assert moved["b"][1] == 3 and torch.equal(moved["a"][0], torch.ones(1))
+    assert to_device(obj, None) is obj
+    assert count_parameters(torch.nn.Linear(3, 2)) == 8
