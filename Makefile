@@ -37,8 +37,9 @@ notebooks: $(STAMP) ## execute lectures/ and solutions/ with papermill into buil
 	$(PY) -m coursetools.notebooks --mode $(MODE) --device $(DEVICE) --seed $(SEED) \
 		--jobs $(JOBS) --kernel $(KERNEL) $(NB)
 
+# Two test workers share two cores: one PyTorch thread each (more would oversubscribe them).
 test: $(STAMP) ## run the whole test suite (library, every notebook in quick mode, grading)
-	$(PY) -m pytest -n $(or $(TEST_JOBS),2) --dist loadgroup
+	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(or $(TEST_JOBS),2) --dist loadgroup
 
 lint: $(STAMP) ## ruff on the code and on the notebooks
 	$(VENV)/bin/ruff check rnn_lib coursetools tests

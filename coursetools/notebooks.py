@@ -107,13 +107,21 @@ def _device_used(path: Path) -> str:
 
 
 def run_one(notebook: Path, out: Path, *, mode: str = "quick", device: str = "auto",
-            seed: int = 0, kernel: str = "rnn-course", timeout: int | None = None) -> Result:
-    """Execute one notebook with papermill into `out` and return what happened."""
+            seed: int = 0, kernel: str = "rnn-course", timeout: int | None = None,
+            threads: int | None = None) -> Result:
+    """Execute one notebook with papermill into `out` and return what happened.
+
+    threads: CPU threads for the kernel's PyTorch (OMP_NUM_THREADS); when several notebooks
+    share the cores, one thread each avoids oversubscription, which slows small RNNs tenfold.
+    """
     import papermill
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    # The parameters cell also reads these, so a notebook's own defaults agree with papermill.
+    # The kernel inherits this environment; the parameters cell reads the RNN_ variables too,
+    # so a notebook's own defaults agree with what papermill injects.
     os.environ.update(RNN_MODE=mode, RNN_DEVICE=device, RNN_SEED=str(seed))
+    if threads:
+        os.environ["OMP_NUM_THREADS"] = str(threads)
     start = time.perf_counter()
     error = ""
     try:
@@ -144,7 +152,12 @@ def _job(args):
 
 
 def run_all(notebooks: list[Path], out_dir: Path, *, jobs: int = 1, **kwargs) -> list[Result]:
-    """Run notebooks (in `jobs` worker processes) and return results in the input order."""
+    """Run notebooks (in `jobs` worker processes) and return results in the input order.
+
+    Unless `threads` is given, each notebook gets an equal share of the CPU cores.
+    """
+    if not os.environ.get("OMP_NUM_THREADS"):
+        kwargs.setdefault("threads", max(1, (os.cpu_count() or 1) // jobs))
     tasks = []
     for nb in notebooks:
         try:

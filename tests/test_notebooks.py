@@ -57,6 +57,6 @@ def test_first_code_cell_is_the_parameters_cell(path):
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
 def test_notebook_runs_in_quick_mode(path, tmp_path):
-    result = run_one(path, tmp_path / path.name, mode="quick", device="cpu", seed=0)
+    result = run_one(path, tmp_path / path.name, mode="quick", device="cpu", seed=0, threads=1)
     assert result.status == "ok", f"{result.notebook} failed: {result.error}"
     assert result.device == "cpu", "the notebook did not call rnn_lib.runtime.setup"

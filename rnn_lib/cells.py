@@ -1,0 +1,266 @@
+"""Recurrent cells written from matrix products: one time step of an RNN, an LSTM and a GRU.
+
+Each cell is two things:
+
+- a plain function (`rnn_cell`, `lstm_cell`, `gru_cell`) that computes the lecture's equations
+  line by line from tensors you pass in, and
+- an `nn.Module` (`RNNCell`, `LSTMCell`, `GRUCell`) that owns the weights and calls it.
+
+The modules use PyTorch's parameter names, layouts and initialisation, so a `state_dict` moves
+between them and `torch.nn.RNNCell` / `LSTMCell` / `GRUCell` in both directions, and the tests
+show equal outputs and gradients. The sequence layers in `rnn_lib.layers` call the same
+functions at every time step.
+
+Where: N = batch size, H_in = input size, H = hidden size. Every weight acts on the right of a
+row of inputs (`x @ W.T`), as in PyTorch; the equations below write it as `W x`.
+"""
+
+import math
+
+import torch
+from torch import nn
+
+NONLINEARITIES = {"tanh": torch.tanh, "relu": torch.relu}
+PEEPHOLES = ("weight_ci", "weight_cf", "weight_co")  # the LSTM's optional diagonal peepholes
+
+
+def _affine(x, weight, bias):
+    """x W^T + b, with b optional: the only "layer" a cell needs."""
+    out = x @ weight.T
+    return out if bias is None else out + bias
+
+
+def rnn_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearity="tanh"):
+    """One step of the Elman RNN.
+
+        h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)     (or relu instead of tanh)
+
+    Inputs: x of shape (N, H_in), h of shape (N, H), weight_ih (H, H_in), weight_hh (H, H),
+    biases (H,) or None. Returns h_t of shape (N, H).
+    """
+    act = NONLINEARITIES[nonlinearity]
+    return act(_affine(x, weight_ih, bias_ih) + _affine(h, weight_hh, bias_hh))  # (N, H)
+
+
+def lstm_cell(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
+              weight_ci=None, weight_cf=None, weight_co=None):
+    """One step of the LSTM (Hochreiter & Schmidhuber 1997), optionally with peepholes.
+
+        i_t = sigmoid(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi  [+ w_ci * c_{t-1}])   input gate
+        f_t = sigmoid(W_if x_t + b_if + W_hf h_{t-1} + b_hf  [+ w_cf * c_{t-1}])   forget gate
+        g_t =    tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)                       candidate
+        c_t = f_t * c_{t-1} + i_t * g_t                                            cell state
+        o_t = sigmoid(W_io x_t + b_io + W_ho h_{t-1} + b_ho  [+ w_co * c_t])       output gate
+        h_t = o_t * tanh(c_t)                                                      hidden state
+
+    `*` is the elementwise product; the bracketed peephole terms (Graves 2013) are used when
+    weight_ci, weight_cf, weight_co (each of shape (H,)) are given.
+
+    Inputs: x of shape (N, H_in), h and c of shape (N, H), weight_ih (4H, H_in) and
+    weight_hh (4H, H) with rows stacked i, f, g, o, biases (4H,) or None.
+    Returns (h_t, c_t), each of shape (N, H).
+    """
+    gates = _affine(x, weight_ih, bias_ih) + _affine(h, weight_hh, bias_hh)  # (N, 4H)
+    a_i, a_f, a_g, a_o = gates.chunk(4, dim=-1)  # each (N, H), in PyTorch's order i, f, g, o
+    if weight_ci is not None:  # peepholes: the gates also look at the cell state itself
+        a_i = a_i + weight_ci * c
+        a_f = a_f + weight_cf * c
+    i = torch.sigmoid(a_i)
+    f = torch.sigmoid(a_f)
+    g = torch.tanh(a_g)
+    c_next = f * c + i * g  # (N, H): keep a part of the old memory, write a part of the new
+    if weight_co is not None:
+        a_o = a_o + weight_co * c_next  # the output gate sees the *new* cell state c_t
+    o = torch.sigmoid(a_o)
+    h_next = o * torch.tanh(c_next)  # (N, H)
+    return h_next, c_next
+
+
+def gru_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """One step of the GRU (Cho et al. 2014), in PyTorch's variant.
+
+        r_t = sigmoid(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)              reset gate
+        z_t = sigmoid(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)              update gate
+        n_t =    tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))      candidate
+        h_t = (1 - z_t) * n_t + z_t * h_{t-1}                             hidden state
+
+    The reset gate multiplies W_hn h_{t-1} + b_hn (after the product), as in PyTorch and cuDNN.
+
+    Inputs: x of shape (N, H_in), h of shape (N, H), weight_ih (3H, H_in) and weight_hh (3H, H)
+    with rows stacked r, z, n, biases (3H,) or None. Returns h_t of shape (N, H).
+    """
+    x_r, x_z, x_n = _affine(x, weight_ih, bias_ih).chunk(3, dim=-1)  # each (N, H)
+    h_r, h_z, h_n = _affine(h, weight_hh, bias_hh).chunk(3, dim=-1)  # each (N, H)
+    r = torch.sigmoid(x_r + h_r)
+    z = torch.sigmoid(x_z + h_z)
+    n = torch.tanh(x_n + r * h_n)
+    return (1 - z) * n + z * h  # (N, H)
+
+
+def reset_rnn_parameters_(module, hidden_size):
+    """PyTorch's default RNN initialisation, in place: every weight and bias from
+    U(-1/sqrt(H), 1/sqrt(H)), drawn in registration order as torch does (so the same seed gives
+    the same numbers); peepholes (weight_ci, weight_cf, weight_co...) start at zero."""
+    bound = 1.0 / math.sqrt(hidden_size)
+    with torch.no_grad():
+        for name, p in module.named_parameters():
+            if name.startswith(PEEPHOLES):
+                p.zero_()
+            else:
+                p.uniform_(-bound, bound)
+
+
+class _Cell(nn.Module):
+    """What the three cells share: parameters, initialisation and input checks."""
+
+    def __init__(self, input_size, hidden_size, bias, num_gates):
+        super().__init__()
+        if input_size <= 0 or hidden_size <= 0:
+            raise ValueError(f"expected positive input_size and hidden_size, "
+                             f"got {input_size} and {hidden_size}")
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        self.weight_ih = nn.Parameter(torch.empty(num_gates * hidden_size, input_size))
+        self.weight_hh = nn.Parameter(torch.empty(num_gates * hidden_size, hidden_size))
+        if bias:
+            self.bias_ih = nn.Parameter(torch.empty(num_gates * hidden_size))
+            self.bias_hh = nn.Parameter(torch.empty(num_gates * hidden_size))
+        else:  # like torch: the names exist, the values are None, the state_dict omits them
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """PyTorch's initialisation for weights and biases; peepholes (if any) back to zero."""
+        reset_rnn_parameters_(self, self.hidden_size)
+
+    def extra_repr(self):
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+
+    def _check(self, x, states):
+        """Check shapes; return x and states with a batch dimension, and whether one was added."""
+        if x.dim() not in (1, 2):
+            raise ValueError(f"expected input to be 1D (H_in,) or 2D (N, H_in), got {x.dim()}D")
+        if x.size(-1) != self.input_size:
+            raise ValueError(f"expected input of size (N, {self.input_size}) or "
+                             f"({self.input_size},), got {tuple(x.shape)}")
+        unbatched = x.dim() == 1
+        x = x.unsqueeze(0) if unbatched else x  # (N, H_in)
+        expected = (self.hidden_size,) if unbatched else (x.size(0), self.hidden_size)
+        checked = []
+        for s in states:
+            if s is None:
+                s = x.new_zeros(expected)  # the default: start from zeros
+            elif tuple(s.shape) != expected:
+                raise ValueError(f"expected hidden state of size {expected}, got {tuple(s.shape)}")
+            checked.append(s.unsqueeze(0) if unbatched else s)  # (N, H)
+        return x, checked, unbatched
+
+
+class RNNCell(_Cell):
+    """An Elman RNN cell: h' = tanh(W_ih x + b_ih + W_hh h + b_hh), from scratch.
+
+    Args:
+        input_size: H_in, the number of features in x.
+        hidden_size: H, the number of features in h.
+        bias: if False, no b_ih and b_hh. Default True.
+        nonlinearity: "tanh" (default) or "relu".
+
+    Inputs: x, h
+        x of shape (N, H_in) or (H_in,); h of shape (N, H) or (H,), zeros when None.
+    Outputs: h' of shape (N, H) or (H,).
+
+    Parameters: weight_ih (H, H_in), weight_hh (H, H), bias_ih (H,), bias_hh (H,), each
+    initialised from U(-1/sqrt(H), 1/sqrt(H)), as in torch.nn.RNNCell (state_dicts swap freely).
+    The step itself is `rnn_cell` (read it for the equation line by line).
+
+    Example:
+        >>> cell = RNNCell(5, 3)
+        >>> cell(torch.randn(2, 5)).shape
+        torch.Size([2, 3])
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh"):
+        if nonlinearity not in NONLINEARITIES:
+            raise ValueError(f"expected nonlinearity 'tanh' or 'relu', got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, bias, num_gates=1)
+
+    def extra_repr(self):
+        extra = "" if self.nonlinearity == "tanh" else f", nonlinearity={self.nonlinearity!r}"
+        return super().extra_repr() + extra
+
+    def forward(self, x, h=None):
+        x, (h,), unbatched = self._check(x, (h,))
+        h = rnn_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh,
+                     self.nonlinearity)  # (N, H)
+        return h.squeeze(0) if unbatched else h
+
+
+class LSTMCell(_Cell):
+    """An LSTM cell, from scratch, optionally with diagonal peepholes (Graves 2013).
+
+    Args:
+        input_size: H_in. hidden_size: H. bias: if False, no biases. Default True.
+        peephole: if True, add weight_ci, weight_cf, weight_co of shape (H,) so that the input
+            and forget gates see c_{t-1} and the output gate sees c_t. Default False.
+
+    Inputs: x, (h, c)
+        x of shape (N, H_in) or (H_in,); h, c of shape (N, H) or (H,), zeros when omitted.
+    Outputs: (h', c'), each of shape (N, H) or (H,).
+
+    Parameters: weight_ih (4H, H_in) and weight_hh (4H, H) with rows stacked i, f, g, o;
+    bias_ih, bias_hh (4H,); all from U(-1/sqrt(H), 1/sqrt(H)), as in torch.nn.LSTMCell.
+    The equations, line by line, are in `lstm_cell`.
+
+    Peepholes start at zero, so a fresh peephole cell computes exactly a plain LSTM. Its
+    state_dict is a plain LSTMCell's plus the three peephole keys, so moving weights to or from
+    torch.nn.LSTMCell needs `load_state_dict(sd, strict=False)`: loading torch's weights keeps
+    the peepholes as they are (zero when fresh, hence identical outputs); loading into torch
+    drops them (identical outputs only if they were zero).
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, peephole=False):
+        super().__init__(input_size, hidden_size, bias, num_gates=4)
+        self.peephole = peephole
+        if peephole:
+            self.weight_ci = nn.Parameter(torch.zeros(hidden_size))
+            self.weight_cf = nn.Parameter(torch.zeros(hidden_size))
+            self.weight_co = nn.Parameter(torch.zeros(hidden_size))
+        else:
+            for name in PEEPHOLES:
+                self.register_parameter(name, None)
+
+    def extra_repr(self):
+        return super().extra_repr() + (", peephole=True" if self.peephole else "")
+
+    def forward(self, x, state=None):
+        if state is not None and (not isinstance(state, (tuple, list)) or len(state) != 2):
+            raise ValueError(f"expected state to be a tuple (h, c), got {type(state).__name__}")
+        x, (h, c), unbatched = self._check(x, (None, None) if state is None else state)
+        h, c = lstm_cell(x, h, c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh,
+                         self.weight_ci, self.weight_cf, self.weight_co)  # (N, H) each
+        return (h.squeeze(0), c.squeeze(0)) if unbatched else (h, c)
+
+
+class GRUCell(_Cell):
+    """A GRU cell, from scratch, in PyTorch's variant (reset gate after W_hn h).
+
+    Args:
+        input_size: H_in. hidden_size: H. bias: if False, no biases. Default True.
+
+    Inputs: x, h
+        x of shape (N, H_in) or (H_in,); h of shape (N, H) or (H,), zeros when None.
+    Outputs: h' of shape (N, H) or (H,).
+
+    Parameters: weight_ih (3H, H_in) and weight_hh (3H, H) with rows stacked r, z, n;
+    bias_ih, bias_hh (3H,); all from U(-1/sqrt(H), 1/sqrt(H)), as in torch.nn.GRUCell.
+    The equations, line by line, are in `gru_cell`.
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True):
+        super().__init__(input_size, hidden_size, bias, num_gates=3)
+
+    def forward(self, x, h=None):
+        x, (h,), unbatched = self._check(x, (h,))
+        h = gru_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)  # (N, H)
+        return h.squeeze(0) if unbatched else h
