@@ -91,18 +91,22 @@ class Value:
             raise ValueError(f"expected a non-negative base for exponent {k}, got {self.data}")
         return Value(out, (self,), (k * self.data ** (k - 1),), f"**{k:g}")
 
-    # Python calls these when the left operand is a plain number: 2 + v, 2 * v, ...
+    # Python calls these when the left operand is a plain number: 2 + v, 2 - v, 2 * v, 2 / v.
     def __radd__(self, other) -> Value:
-        return _as_value(other) + self if _as_value(other) is not NotImplemented else NotImplemented
+        other = _as_value(other)
+        return NotImplemented if other is NotImplemented else other + self
 
     def __rsub__(self, other) -> Value:
-        return _as_value(other) - self if _as_value(other) is not NotImplemented else NotImplemented
+        other = _as_value(other)
+        return NotImplemented if other is NotImplemented else other - self
 
     def __rmul__(self, other) -> Value:
-        return _as_value(other) * self if _as_value(other) is not NotImplemented else NotImplemented
+        other = _as_value(other)
+        return NotImplemented if other is NotImplemented else other * self
 
     def __rtruediv__(self, other) -> Value:
-        return _as_value(other) / self if _as_value(other) is not NotImplemented else NotImplemented
+        other = _as_value(other)
+        return NotImplemented if other is NotImplemented else other / self
 
     def __neg__(self) -> Value:
         return Value(-self.data, (self,), (-1.0,), "neg")
@@ -156,7 +160,7 @@ def _as_value(x):
     if isinstance(x, Value):
         return x
     if isinstance(x, Real):
-        return Value(float(x), label=f"{float(x):g}")
+        return Value(float(x))  # a constant: a leaf whose gradient nobody reads
     return NotImplemented
 
 
@@ -190,33 +194,27 @@ def edges(root: Value) -> list[tuple[Value, Value, float]]:
     ]
 
 
-def paths(root: Value, leaf: Value) -> list[list[Value]]:
-    """Every path leaf -> ... -> root along the graph's edges, as lists of values.
+def path_products(root: Value, leaf: Value) -> list[tuple[list[Value], float]]:
+    """Every path leaf -> ... -> root with the product of the local derivatives along it.
 
-    A value used twice by the same operation (as in `x * x`) gives two paths. The number of
+    The chain rule says d root / d leaf is the sum of these products (`sum_over_paths`). A value
+    used twice by one operation (as in `x * x`) gives two paths, one per edge. The number of
     paths can grow exponentially with depth: this is for small teaching graphs.
     """
     if root is leaf:
-        return [[leaf]]
-    return [p + [root] for parent in root._parents for p in paths(parent, leaf)]
+        return [([leaf], 1.0)]
+    return [
+        (path + [root], product * local)
+        for parent, local in zip(root._parents, root._local_grads, strict=True)
+        for path, product in path_products(parent, leaf)
+    ]
 
 
-def path_products(root: Value, leaf: Value) -> list[tuple[list[Value], float]]:
-    """Each path from `leaf` to `root` with the product of the local derivatives along it.
-
-    The chain rule says d root / d leaf is the sum of these products (see `sum_over_paths`).
-    """
-    out = []
-    for path in paths(root, leaf):
-        product = 1.0
-        for parent, child in zip(path, path[1:]):
-            # the local derivative of the edge parent -> child (a parent may appear twice)
-            product *= sum(g for p, g in zip(child._parents, child._local_grads) if p is parent)
-            product /= sum(1 for p in child._parents if p is parent)  # each edge counted once
-        out.append((path, product))
-    return out
+def paths(root: Value, leaf: Value) -> list[list[Value]]:
+    """Every path leaf -> ... -> root along the graph's edges, as lists of values."""
+    return [path for path, _ in path_products(root, leaf)]
 
 
 def sum_over_paths(root: Value, leaf: Value) -> float:
-    """d root / d leaf computed the slow way: the sum over paths of products of local derivatives."""
+    """d root / d leaf the slow way: the sum over paths of the products of local derivatives."""
     return sum(product for _, product in path_products(root, leaf))
