@@ -29,6 +29,8 @@ from typing import Any
 
 import torch
 
+from rnn_lib.sampling import sample_next
+
 Step = Callable[[torch.Tensor, Any], tuple[torch.Tensor, Any]]
 
 
@@ -133,9 +135,8 @@ def sample_decode(step: Step, state: Any, bos_id: int, eos_id: int, max_len: int
     if temperature <= 0:
         raise ValueError(f"expected temperature > 0, got {temperature}")
 
-    def pick(log_probs: torch.Tensor) -> torch.Tensor:
-        probs = torch.softmax(log_probs.float().cpu() / temperature, dim=-1)
-        return torch.multinomial(probs, 1, generator=generator).squeeze(1)
+    def pick(log_probs: torch.Tensor) -> torch.Tensor:  # log-probs work as logits here
+        return sample_next(log_probs, temperature, generator=generator).cpu()
 
     return _decode(step, state, bos_id, eos_id, max_len, pick, batch_size)
 
