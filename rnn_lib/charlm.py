@@ -1,0 +1,366 @@
+"""Character-level language modelling: a corpus, baselines, an LSTM model and its evaluation.
+
+A language model assigns a probability to the next character given the ones before it,
+
+    p(x_1, ..., x_T) = prod_t p(x_t | x_<t),
+
+and is scored by its cross-entropy on held-out text, in nats per character,
+
+    CE = -(1 / T) sum_t log p(x_t | x_<t),        perplexity = exp(CE).
+
+Lecture 07 compares three such models on the same split of the same text: a unigram model
+(ignores the past), a bigram model (looks one character back) and a recurrent model whose
+hidden state can, in principle, summarise the whole past. The corpus is CPython's own help
+text (`pydoc_data.topics`), which ships with every Python, so nothing is downloaded.
+
+Letters used in shapes: N = batch size, T = sequence length, V = vocabulary size,
+H = hidden size, L = number of layers.
+"""
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+# ----------------------------------------------------------------------------- corpus
+
+
+def load_corpus() -> str:
+    """The English help text that ships with CPython: the topics joined in sorted key order.
+
+    About 0.46 MB of prose and code examples (the text behind `help("assert")`); the same string
+    on every machine with the same Python version.
+    """
+    from pydoc_data.topics import topics  # imported here: no work at import time
+
+    return "".join(topics[key] for key in sorted(topics))
+
+
+def split_text(text: str, val_fraction: float = 0.1) -> tuple[str, str]:
+    """Split a text by position: the first part to train on, the last `val_fraction` to validate.
+
+    Splitting by position (not at random characters) keeps the validation text a passage the
+    model has never seen, as a held-out document would be.
+    """
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"expected 0 < val_fraction < 1, got {val_fraction}")
+    cut = len(text) - int(round(len(text) * val_fraction))
+    if cut < 2 or len(text) - cut < 2:
+        raise ValueError(f"expected a text long enough to split, got {len(text)} characters")
+    return text[:cut], text[cut:]
+
+
+# ----------------------------------------------------------------------------- baselines
+
+
+def _as_ids(ids: Sequence[int] | torch.Tensor) -> torch.Tensor:
+    ids = torch.as_tensor(ids, dtype=torch.long).flatten()
+    if ids.numel() < 2:
+        raise ValueError(f"expected at least 2 characters, got {ids.numel()}")
+    return ids
+
+
+class NGramModel:
+    """Count-based unigram (order=1) or bigram (order=2) model with add-alpha smoothing.
+
+        unigram: p(b)     = (count(b) + alpha) / (N + alpha V)
+        bigram:  p(b | a) = (count(a, b) + alpha) / (count(a) + alpha V)
+
+    where count(a) counts the characters `a` that have a successor. Both models are scored on
+    the same targets as the recurrent model: every character of a text except the first.
+
+    Args:
+        vocab_size: V, the number of distinct characters.
+        order: 1 (unigram) or 2 (bigram).
+        alpha: the pseudo-count added to every cell (1.0 is Laplace's add-one smoothing).
+    """
+
+    def __init__(self, vocab_size: int, order: int = 2, alpha: float = 1.0):
+        if order not in (1, 2):
+            raise ValueError(f"expected order 1 or 2, got {order}")
+        if alpha <= 0:
+            raise ValueError(f"expected alpha > 0 (unseen pairs need a probability), got {alpha}")
+        self.vocab_size, self.order, self.alpha = vocab_size, order, alpha
+        self.counts = torch.zeros((vocab_size,) * order, dtype=torch.float64)
+
+    def fit(self, ids: Sequence[int] | torch.Tensor) -> "NGramModel":
+        """Count the characters (order 1) or adjacent pairs (order 2) of a training text."""
+        ids = _as_ids(ids)
+        if self.order == 1:
+            self.counts = torch.bincount(ids, minlength=self.vocab_size).double()
+        else:
+            pairs = ids[:-1] * self.vocab_size + ids[1:]  # one index per (a, b) pair
+            flat = torch.bincount(pairs, minlength=self.vocab_size**2).double()
+            self.counts = flat.view(self.vocab_size, self.vocab_size)
+        return self
+
+    def log_probs(self) -> torch.Tensor:
+        """Smoothed log-probabilities: of shape (V,) for a unigram, (V, V) [a, b] for a bigram."""
+        smoothed = self.counts + self.alpha
+        return (smoothed / smoothed.sum(dim=-1, keepdim=True)).log()
+
+    def cross_entropy(self, ids: Sequence[int] | torch.Tensor) -> float:
+        """Mean negative log-likelihood of ids[1:], in nats per character."""
+        ids = _as_ids(ids)
+        logp = self.log_probs()
+        picked = logp[ids[1:]] if self.order == 1 else logp[ids[:-1], ids[1:]]
+        return float(-picked.mean())
+
+    def __repr__(self) -> str:
+        name = {1: "unigram", 2: "bigram"}[self.order]
+        return f"NGramModel({name}, vocab_size={self.vocab_size}, alpha={self.alpha})"
+
+
+# ----------------------------------------------------------------------------- model
+
+
+@dataclass
+class CharRNNConfig:
+    vocab_size: int  # V, number of distinct characters
+    hidden_size: int = 128  # H, width of every recurrent layer
+    num_layers: int = 1  # L, stacked recurrent layers
+    embedding_dim: int | None = 32  # None: feed one-hot vectors of size V instead
+    dropout: float = 0.0  # between layers and before the output layer (training only)
+    kind: str = "lstm"  # "lstm", "gru" or "rnn" (tanh)
+
+
+class CharRNN(nn.Module):
+    """Next-character model: characters -> (embedding | one-hot) -> stacked RNN -> logits.
+
+    Inputs: x, state
+        - x: character ids of shape (N, T).
+        - state: None (zeros) or the state returned by the previous call: for an LSTM a pair
+          (h, c), each of shape (L, N, H); for a GRU/RNN a tensor h of shape (L, N, H).
+    Outputs: logits, state
+        - logits: unnormalised scores for the next character, of shape (N, T, V).
+        - state: the state after the last step, to pass to the next call (truncated BPTT and
+          generation both carry it over).
+    """
+
+    def __init__(self, config: CharRNNConfig):
+        super().__init__()
+        c = self.config = config
+        rnn_class = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}.get(c.kind)
+        if rnn_class is None:
+            raise ValueError(f"expected kind 'lstm', 'gru' or 'rnn', got {c.kind!r}")
+        in_size = c.vocab_size if c.embedding_dim is None else c.embedding_dim
+        self.embed = None if c.embedding_dim is None else nn.Embedding(c.vocab_size, in_size)
+        self.rnn = rnn_class(in_size, c.hidden_size, c.num_layers, batch_first=True,
+                             dropout=c.dropout if c.num_layers > 1 else 0.0)
+        self.drop = nn.Dropout(c.dropout)
+        self.head = nn.Linear(c.hidden_size, c.vocab_size)
+
+    def forward(self, x: torch.Tensor, state=None):
+        if x.dim() != 2:
+            raise ValueError(f"expected character ids of shape (N, T), got {tuple(x.shape)}")
+        if self.embed is None:
+            inp = F.one_hot(x, self.config.vocab_size).to(self.head.weight.dtype)  # (N, T, V)
+        else:
+            inp = self.embed(x)  # (N, T, E)
+        out, state = self.rnn(inp, state)  # (N, T, H)
+        return self.head(self.drop(out)), state  # (N, T, V)
+
+
+def detach_state(state):
+    """Cut the graph behind a state (a tensor or a tuple of tensors): truncated BPTT."""
+    if state is None or isinstance(state, torch.Tensor):
+        return None if state is None else state.detach()
+    return tuple(s.detach() for s in state)
+
+
+# ----------------------------------------------------------------------------- training data
+
+
+class StreamBatches:
+    """Consecutive windows over N parallel streams of a text, for truncated BPTT.
+
+    The text is cut into N equal streams (rows); window i holds columns [i T, (i+1) T) of every
+    row, so row n of window i+1 continues exactly where row n of window i stopped and the hidden
+    state can be carried from one window to the next. Each pass starts at a fresh random offset
+    in [0, T) so windows do not always cut the text at the same places.
+
+    Iterating yields tuples (x, y, i): inputs and next-character targets, both of shape (N, T),
+    and the window index i as a 0-d tensor (0 means "a new pass starts: reset the state").
+    """
+
+    def __init__(self, ids: Sequence[int] | torch.Tensor, batch_size: int, seq_len: int,
+                 seed: int = 0):
+        ids = _as_ids(ids)
+        self.ids, self.batch_size, self.seq_len = ids, batch_size, seq_len
+        self.generator = torch.Generator().manual_seed(seed)
+        if len(self) < 1:
+            raise ValueError(f"expected at least {(batch_size + 1) * seq_len + 1} "
+                             f"characters for batch_size={batch_size}, seq_len={seq_len}, "
+                             f"got {ids.numel()}")
+
+    def __len__(self) -> int:
+        usable = (self.ids.numel() - self.seq_len - 1) // self.batch_size  # per row, any offset
+        return usable // self.seq_len
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        N, T = self.batch_size, self.seq_len
+        offset = int(torch.randint(T, (1,), generator=self.generator))
+        cols = len(self) * T
+        data = self.ids[offset: offset + N * cols + 1]
+        rows_x = data[:-1].view(N, cols)  # (N, cols)
+        rows_y = data[1:].view(N, cols)  # targets: the same rows shifted by one character
+        for i in range(len(self)):
+            yield rows_x[:, i * T:(i + 1) * T], rows_y[:, i * T:(i + 1) * T], torch.tensor(i)
+
+
+class CarriedStateLoss:
+    """`loss_fn(model, batch)` for `rnn_lib.training.train` that carries the state between windows.
+
+    Keeps the last state (detached, so gradients stop at the window boundary: truncated BPTT)
+    and resets it when a batch's window index is 0.
+    """
+
+    def __init__(self):
+        self.state = None
+
+    def __call__(self, model: CharRNN, batch) -> torch.Tensor:
+        x, y, index = batch
+        if int(index) == 0:
+            self.state = None
+        logits, state = model(x, self.state)  # (N, T, V)
+        self.state = detach_state(state)
+        return F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+@torch.no_grad()
+def evaluate(model: CharRNN, ids: Sequence[int] | torch.Tensor, *, streams: int = 16,
+             seq_len: int = 256, device: torch.device | str | None = None) -> float:
+    """Cross-entropy of ids[1:] given the characters before them, in nats per character.
+
+    The text is split into `streams` rows read in parallel, each starting from a zero state and
+    carrying it through windows of `seq_len`; the few characters left over are read as one more
+    row. Every target ids[1:] is scored exactly once, so the figure compares directly with
+    `NGramModel.cross_entropy` on the same text.
+    """
+    ids = _as_ids(ids)
+    device = next(model.parameters()).device if device is None else torch.device(device)
+    was_training = model.training
+    model.eval()
+    x_all, y_all = ids[:-1], ids[1:]
+    n = x_all.numel()
+    per_row = n // streams
+    chunks = [(x_all[:streams * per_row].view(streams, per_row),
+               y_all[:streams * per_row].view(streams, per_row))]
+    if n > streams * per_row:
+        chunks.append((x_all[streams * per_row:][None], y_all[streams * per_row:][None]))
+    total = 0.0
+    for x_rows, y_rows in chunks:
+        state = None
+        for start in range(0, x_rows.size(1), seq_len):
+            x = x_rows[:, start:start + seq_len].to(device)
+            y = y_rows[:, start:start + seq_len].to(device)
+            logits, state = model(x, state)  # (N, t, V)
+            total += float(F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1),
+                                           reduction="sum"))
+    model.train(was_training)
+    return total / n
+
+
+def perplexity(cross_entropy_nats: float) -> float:
+    """exp(CE): the effective number of equally likely next characters."""
+    return math.exp(cross_entropy_nats)
+
+
+@torch.no_grad()
+def trace_states(model: CharRNN, ids: Sequence[int] | torch.Tensor) -> torch.Tensor:
+    """The top layer's state after every character of a passage, read one step at a time.
+
+    For an LSTM this is the cell state c (which Karpathy et al. 2015 found the most readable),
+    otherwise the hidden state h. Returns a tensor of shape (T, H).
+    """
+    ids = _as_ids(ids)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    state, rows = None, []
+    for t in range(ids.numel()):
+        _, state = model(ids[t].view(1, 1).to(device), state)
+        top = state[1] if isinstance(state, tuple) else state  # (L, 1, H)
+        rows.append(top[-1, 0].cpu())
+    model.train(was_training)
+    return torch.stack(rows)  # (T, H)
+
+
+def text_features(text: str) -> dict[str, torch.Tensor]:
+    """Simple per-character features of a text, to look for units that track them.
+
+    Returns a dict of float tensors of shape (T,), one value per character of `text`:
+        "in quotes"   1 between an opening and a closing double quote (quotes included)
+        "line start"  1 for the first character of a line (right after a newline)
+        "column"      position in the line (0, 1, 2, ...; a newline resets it)
+        "in parens"   1 inside round brackets (nesting counted, brackets included)
+        "indented"    1 on lines that start with a space (code examples in the help text)
+    """
+    in_quotes, line_start, column, in_parens, indented = [], [], [], [], []
+    quoted, depth, col, line_indented = False, 0, 0, text[:1] == " "
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        depth += ch == "("
+        if col == 0:
+            line_indented = ch == " "
+        in_quotes.append(float(quoted or ch == '"'))
+        line_start.append(float(col == 0))
+        column.append(float(col))
+        in_parens.append(float(depth > 0))
+        indented.append(float(line_indented))
+        depth = max(depth - (ch == ")"), 0)
+        col = 0 if ch == "\n" else col + 1
+    names = ("in quotes", "line start", "column", "in parens", "indented")
+    values = (in_quotes, line_start, column, in_parens, indented)
+    return {name: torch.tensor(v) for name, v in zip(names, values, strict=True)}
+
+
+def correlate(activations: torch.Tensor, feature: torch.Tensor) -> torch.Tensor:
+    """Pearson correlation of every unit's activation with a per-character feature.
+
+    Inputs:
+        - activations: of shape (T, H).
+        - feature: of shape (T,), e.g. 1.0 inside quotes and 0.0 outside.
+    Returns: correlations of shape (H,), in [-1, 1] (0 for a constant unit).
+    """
+    a = activations.double() - activations.double().mean(0)  # (T, H)
+    f = feature.double().flatten() - feature.double().mean()  # (T,)
+    if f.numel() != a.size(0):
+        raise ValueError(f"expected a feature of length {a.size(0)}, got {f.numel()}")
+    denom = a.norm(dim=0) * f.norm()
+    return torch.where(denom > 0, (f @ a) / denom.clamp_min(1e-12), torch.zeros_like(denom))
+
+
+def plot_text_activation(text: str, values, ax, *, width: int = 80, cmap: str = "coolwarm",
+                         title: str | None = None):
+    """Draw a passage as coloured text: each character's cell is coloured by one unit's value.
+
+    Values are expected in [-1, 1] (e.g. tanh of a cell state). Newlines start a new row and are
+    drawn as a return sign so that their colour is visible too.
+    """
+    import numpy as np  # plotting only when asked for
+
+    cells = []  # (row, col, char, value)
+    row = col = 0
+    for ch, v in zip(text, values, strict=True):
+        cells.append((row, col, "\u23ce" if ch == "\n" else ch, float(v)))
+        col += 1
+        if ch == "\n" or col >= width:
+            row, col = row + 1, 0
+    grid = np.full((cells[-1][0] + 1, width), np.nan)
+    for r, c, _, v in cells:
+        grid[r, c] = v
+    ax.imshow(grid, cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")  # square cells
+    for r, c, ch, _ in cells:
+        ax.text(c, r, ch, family="monospace", fontsize=7, ha="center", va="center")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, loc="left", fontsize=9)
