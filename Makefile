@@ -18,7 +18,7 @@ NB ?=
 
 help: ## list every target with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
-		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "  variables: MODE=quick|full DEVICE=auto|cpu|cuda SEED=0 JOBS=1 NB=<notebook paths>"
 
 all: install notebooks ## install, execute every notebook (MODE, DEVICE, JOBS) and print the report
@@ -38,7 +38,7 @@ notebooks: $(STAMP) ## execute lectures/ and solutions/ with papermill into buil
 		--jobs $(JOBS) --kernel $(KERNEL) $(NB)
 
 # Two test workers share two cores: one PyTorch thread each (more would oversubscribe them).
-test: $(STAMP) ## run the whole test suite (library, every notebook in quick mode, grading)
+test: $(STAMP) sandbox-deps ## run the whole test suite (library, every notebook in quick mode, grading)
 	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(or $(TEST_JOBS),2) --dist loadgroup
 
 lint: $(STAMP) ## ruff on the code and on the notebooks
@@ -50,3 +50,5 @@ lab: $(STAMP) ## start JupyterLab on the course's kernel
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf build .pytest_cache
+
+include grading.mk
