@@ -25,12 +25,15 @@ all: install notebooks ## install, execute every notebook (MODE, DEVICE, JOBS) a
 
 install: $(STAMP) ## create .venv, install the pinned dependencies and register the Jupyter kernel
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml jupyter/overrides.json
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else \
 		"Python 3.11 is needed, found " + sys.version.split()[0] + ": set PYTHON=python3.11")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "RNN course (.venv)"
+	# A classroom JupyterLab: no question about fetching news, no update checks.
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp jupyter/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $(STAMP)
 
 notebooks: $(STAMP) ## execute lectures/ and solutions/ with papermill into build/ (MODE, DEVICE, SEED, JOBS, NB)

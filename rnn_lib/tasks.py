@@ -5,7 +5,7 @@ data; the global generator is used otherwise) and returns tensors ready for a
 `batch_first=True` recurrent layer:
 
 - `first_token_recall`: remember the first symbol of a sequence over T - 1 distractors
-  (Hochreiter & Schmidhuber, 1997, experiment 2); a classification task, chance = 1 / K.
+  (after Hochreiter & Schmidhuber, 1997, experiment 2); a classification task, chance = 1 / K.
 - `adding_problem`: add the two numbers marked in a sequence of random numbers
   (Hochreiter & Schmidhuber, 1997, experiment 4); a regression task, predicting the mean
   (1.0) scores a mean squared error of 1/6.
@@ -13,8 +13,7 @@ data; the global generator is used otherwise) and returns tensors ready for a
   Weiss, Goldberg & Yahav, 2018) with near-miss negatives, and `encode_strings` to turn
   strings into padded one-hot tensors with their lengths.
 
-where N = batch size, T = sequence length, K = number of symbols to recall,
-V = input vocabulary size (K + distractors), A = alphabet size.
+where N = batch size, T = sequence length, K = number of symbols, A = alphabet size.
 """
 
 import torch
@@ -32,37 +31,35 @@ def _check_positive(name: str, value: int, minimum: int = 1) -> None:
 def first_token_recall(
     batch_size: int,
     seq_len: int,
-    num_symbols: int = 4,
-    num_distractors: int = 4,
+    num_symbols: int = 8,
     generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """A batch of "recall the first token" sequences.
 
-    Step 0 holds one of K signal symbols; steps 1..T-1 hold distractors drawn from a separate
-    alphabet of D symbols. After the last step the model must name the signal symbol, so the
-    information has to survive T - 1 steps of irrelevant input.
+    Every step holds a random symbol out of K; step 0 also carries a marker ("remember this").
+    After the last step the model must name the symbol of step 0, so that information has to
+    survive T - 1 steps of distractors drawn from the same K symbols.
 
     Args:
         batch_size: N, the number of sequences.
         seq_len: T >= 2, the length of each sequence (the time lag is T - 1).
         num_symbols: K >= 2, the number of classes (chance accuracy is 1 / K).
-        num_distractors: D >= 1, the number of distractor symbols.
         generator: a torch.Generator for repeatable batches.
 
     Outputs: (x, y)
-        x: one-hot inputs of shape (N, T, V) with V = K + D, float32.
-        y: the first symbol of each sequence, of shape (N,), int64 in [0, K).
+        x: inputs of shape (N, T, K + 1), float32: channels 0..K-1 the one-hot symbol,
+           channel K the marker (1 at step 0, 0 elsewhere).
+        y: the symbol at step 0 of each sequence, of shape (N,), int64 in [0, K).
     """
     _check_positive("batch_size", batch_size)
     _check_positive("seq_len", seq_len, 2)
     _check_positive("num_symbols", num_symbols, 2)
-    _check_positive("num_distractors", num_distractors)
-    N, T, K, D = batch_size, seq_len, num_symbols, num_distractors
-    y = torch.randint(0, K, (N,), generator=generator)  # (N,)
-    noise = torch.randint(K, K + D, (N, T - 1), generator=generator)  # (N, T-1)
-    tokens = torch.cat([y[:, None], noise], dim=1)  # (N, T)
-    x = torch.nn.functional.one_hot(tokens, K + D).float()  # (N, T, V)
-    return x, y
+    N, T, K = batch_size, seq_len, num_symbols
+    tokens = torch.randint(0, K, (N, T), generator=generator)  # (N, T)
+    marker = torch.zeros(N, T, 1)
+    marker[:, 0] = 1.0
+    x = torch.cat([torch.nn.functional.one_hot(tokens, K).float(), marker], dim=-1)  # (N, T, K+1)
+    return x, tokens[:, 0]
 
 
 def adding_problem(
@@ -108,7 +105,7 @@ def _near_miss(n: int, generator: torch.Generator | None) -> str:
     """A string close to a^n b^n that is not in the language (a count or the order is off)."""
     kind = int(torch.randint(0, 3, (1,), generator=generator))
     delta = int(torch.randint(1, 3, (1,), generator=generator))  # off by 1 or 2
-    sign = 1 if n - delta < 1 else (1 if int(torch.randint(0, 2, (1,), generator=generator)) else -1)
+    sign = 1 if int(torch.randint(0, 2, (1,), generator=generator)) or n - delta < 1 else -1
     if kind == 0:  # too many or too few b's
         return "a" * n + "b" * (n + sign * delta)
     if kind == 1:  # too many or too few a's
