@@ -1,0 +1,180 @@
+"""Models that read token ids: a tagger (many-to-many), a sentence classifier (many-to-one),
+and a bag-of-words baseline that ignores word order.
+
+    tagger:      embedding -> RNN/LSTM/GRU (stacked, uni- or bidirectional) -> linear per step
+    classifier:  embedding -> RNN/LSTM/GRU -> linear on the last layer's final state(s)
+    bag of words: embedding summed over the tokens -> MLP
+
+When `lengths` are given the recurrent layer runs on a packed batch, so padding never reaches
+it: the final state is each sentence's own, and the backward direction starts at each
+sentence's real end.
+
+where N = batch size, T = longest length in the batch, E = embedding size, H = hidden size,
+L = num_layers, D = 2 if bidirectional else 1, K = number of tags, C = number of classes.
+"""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rnn_lib.batching import pack_padded, unpack
+from rnn_lib.training import to_device
+
+CELLS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+def last_layer_state(h_n: torch.Tensor, bidirectional: bool) -> torch.Tensor:
+    """The last layer's final hidden state(s), directions concatenated.
+
+    h_n of shape (L*D, N, H) is ordered layer by layer, forward before backward, so the last
+    layer's forward state is h_n[-2] and its backward state h_n[-1] when D = 2.
+    Returns: of shape (N, D*H).
+    """
+    return torch.cat([h_n[-2], h_n[-1]], dim=-1) if bidirectional else h_n[-1]
+
+
+class RecurrentEncoder(nn.Module):
+    """Embedding followed by a recurrent layer; the common body of the tagger and classifier.
+
+    Args:
+        vocab_size, embed_dim: the embedding table (row `pad_id` stays zero).
+        hidden_size: H per direction.
+        num_layers, bidirectional, dropout: as in torch.nn.LSTM (dropout between layers).
+        cell: "rnn", "lstm" or "gru".
+        pad_id: the padding token id.
+        backend: where the RNN/LSTM/GRU classes come from: torch.nn (fast, the default) or
+            rnn_lib.layers (the from-scratch layers, same parameters and outputs).
+
+    Inputs: tokens, lengths=None
+        tokens: of shape (N, T), int64.
+        lengths: of shape (N,); None runs the padded batch as it is (padding included).
+    Outputs: outputs, h_n
+        outputs: of shape (N, T, D*H), zeros after each sentence's end when lengths are given.
+        h_n: of shape (L*D, N, H), the final hidden states (for an LSTM, not the cell states).
+    """
+
+    def __init__(self, vocab_size: int, embed_dim: int, hidden_size: int, num_layers: int = 1,
+                 bidirectional: bool = False, cell: str = "lstm", dropout: float = 0.0,
+                 pad_id: int = 0, backend=nn):
+        super().__init__()
+        if cell not in CELLS:
+            raise ValueError(f"expected cell to be one of {sorted(CELLS)}, got {cell!r}")
+        self.cell, self.bidirectional = cell, bidirectional
+        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
+        self.rnn = getattr(backend, CELLS[cell])(
+            embed_dim, hidden_size, num_layers, batch_first=True, bidirectional=bidirectional,
+            dropout=dropout if num_layers > 1 else 0.0)
+        self.out_features = hidden_size * (2 if bidirectional else 1)
+
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor | None = None):
+        if tokens.dim() != 2:
+            raise ValueError(f"expected tokens of shape (N, T), got {tuple(tokens.shape)}")
+        N, T = tokens.shape
+        x = self.embed(tokens)  # (N, T, E)
+        if lengths is not None:
+            x = pack_padded(x, lengths)  # PackedSequence: the padding is dropped
+        out, h_n = self.rnn(x)
+        if isinstance(h_n, tuple):  # LSTM: (h_n, c_n)
+            h_n = h_n[0]
+        if lengths is not None:
+            out, _ = unpack(out, total_length=T)  # (N, T, D*H)
+        return out, h_n  # (N, T, D*H), (L*D, N, H)
+
+
+class _ReadOut(nn.Module):
+    """A `RecurrentEncoder` and a linear read-out of num_outputs; subclasses pick what it reads."""
+
+    def __init__(self, vocab_size: int, num_outputs: int, embed_dim: int = 32,
+                 hidden_size: int = 64, num_layers: int = 1, bidirectional: bool = False,
+                 cell: str = "lstm", dropout: float = 0.0, pad_id: int = 0, backend=nn):
+        super().__init__()
+        self.encoder = RecurrentEncoder(vocab_size, embed_dim, hidden_size, num_layers,
+                                        bidirectional, cell, dropout, pad_id, backend)
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(self.encoder.out_features, num_outputs)
+
+
+class SequenceTagger(_ReadOut):
+    """One tag per token: logits_t = W o_t + b, o_t the top layer's output at step t.
+
+    Args: vocab_size, num_tags (K), then as `RecurrentEncoder` (embed_dim=32, hidden_size=64).
+    Inputs: tokens (N, T), lengths (N,) or None.
+    Outputs: logits of shape (N, T, K).
+    """
+
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        out, _ = self.encoder(tokens, lengths)  # (N, T, D*H)
+        return self.head(self.drop(out))  # (N, T, K)
+
+
+class SentenceClassifier(_ReadOut):
+    """One label per sentence, read from the last layer's final state(s).
+
+    logits = W [h_T(forward); h_1(backward)] + b. With lengths the forward state is taken at
+    each sentence's own last token, not after its padding.
+
+    Args: vocab_size, num_classes (C), then as `RecurrentEncoder` (embed_dim=32,
+        hidden_size=64).
+    Inputs: tokens (N, T), lengths (N,) or None.
+    Outputs: logits of shape (N, C).
+    """
+
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        _, h_n = self.encoder(tokens, lengths)  # (L*D, N, H)
+        h = last_layer_state(h_n, self.encoder.bidirectional)  # (N, D*H)
+        return self.head(self.drop(h))  # (N, C)
+
+
+class BagOfWords(nn.Module):
+    """A classifier that sees only which words occur and how often: word order is lost.
+
+    logits = MLP(sum_t e(x_t)), the sum over real tokens only. Any such model is a function of
+    the multiset of words, so it can be no better than the grammar's bag-of-words bound.
+
+    Inputs: tokens (N, T), lengths (N,) or None (then every non-pad token counts).
+    Outputs: logits of shape (N, C).
+    """
+
+    def __init__(self, vocab_size: int, num_classes: int, embed_dim: int = 32,
+                 hidden_size: int = 64, pad_id: int = 0):
+        super().__init__()
+        self.pad_id = pad_id
+        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
+        self.mlp = nn.Sequential(nn.Linear(embed_dim, hidden_size), nn.ReLU(),
+                                 nn.Linear(hidden_size, num_classes))
+
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        mask = tokens != self.pad_id  # (N, T)
+        if lengths is not None:
+            steps = torch.arange(tokens.shape[1], device=tokens.device)
+            mask = steps[None, :] < lengths.to(tokens.device)[:, None]  # (N, T)
+        bag = (self.embed(tokens) * mask[..., None]).sum(1)  # (N, E)
+        return self.mlp(bag)  # (N, C)
+
+
+def tagging_loss(model: nn.Module, batch) -> torch.Tensor:
+    """Mean cross-entropy over real tokens of a `Batch` (padded targets are -100, skipped)."""
+    logits = model(batch.tokens, batch.lengths)  # (N, T, K)
+    return F.cross_entropy(logits.flatten(0, 1), batch.targets.flatten(), ignore_index=-100)
+
+
+def classification_loss(model: nn.Module, batch) -> torch.Tensor:
+    """Mean cross-entropy of a `Batch` with one target per sentence."""
+    return F.cross_entropy(model(batch.tokens, batch.lengths), batch.targets)
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, batches, device=None) -> float:
+    """Fraction of targets predicted right over `batches` of `Batch`: per token for a tagger
+    (padding, target -100, skipped), per sentence for a classifier."""
+    was_training = model.training
+    model.eval()
+    right = total = 0
+    for batch in batches:
+        batch = to_device(batch, device)
+        pred = model(batch.tokens, batch.lengths).argmax(-1)  # (N, T) or (N,)
+        real = batch.targets != -100
+        right += ((pred == batch.targets) & real).sum().item()
+        total += real.sum().item()
+    model.train(was_training)
+    return right / total
