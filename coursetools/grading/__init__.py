@@ -1,0 +1,13 @@
+"""Course grading with nbgrader: release the labs, collect and autograde submissions.
+
+    python -m coursetools.grading release [LAB ...]
+    python -m coursetools.grading collect ZIP [--lab LAB]
+    python -m coursetools.grading autograde [--jobs N] [--force] [--student S] [LAB ...]
+    python -m coursetools.grading check-sandbox
+
+nbgrader does the grading (`nbgrader_config.py` in the course root); this package only adds
+what a course with untrusted submissions needs around it: a sandbox for every kernel
+(`sandbox.py`), one process per submission so that one failure never stops the others
+(`autograde.py`, `worker.py`), feedback without hidden tests (`feedback.py`), `grades.csv` and
+a summary (`report.py`), a zip unpacker for TAs (`collect.py`).
+"""

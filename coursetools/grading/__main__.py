@@ -1,0 +1,73 @@
+"""Command line: python -m coursetools.grading {release,collect,autograde,check-sandbox}."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from .autograde import autograde
+from .collect import CollectError, collect
+from .release import ReleaseError, release
+from .sandbox import Sandbox, SandboxError, check_sandbox
+
+
+def _size(text: str) -> int:
+    units = {"K": 2**10, "M": 2**20, "G": 2**30}
+    text = text.strip().upper().removesuffix("B")
+    return int(float(text[:-1]) * units[text[-1]]) if text[-1:] in units else int(text)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m coursetools.grading",
+                                     description="Release, collect and autograde the labs.")
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="course root (cwd)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    rel = sub.add_parser("release", help="regenerate labs/ and the gradebook from solutions/")
+    rel.add_argument("labs", nargs="*")
+    col = sub.add_parser("collect", help="unpack a zip of submissions into submitted/")
+    col.add_argument("archive", type=Path)
+    col.add_argument("--lab", help="the lab, when the zip holds <student>/<file> entries")
+    col.add_argument("--force", action="store_true", help="replace existing submissions")
+    auto = sub.add_parser("autograde", help="grade submitted/ in the sandbox")
+    auto.add_argument("labs", nargs="*")
+    auto.add_argument("--student", action="append", help="only this student (repeatable)")
+    auto.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
+    auto.add_argument("--force", action="store_true", help="re-grade unchanged submissions")
+    auto.add_argument("--cell-timeout", type=int, help="seconds per cell (Execute.timeout)")
+    auto.add_argument("--wall", type=int, help="seconds per notebook (Sandbox.wall_seconds)")
+    auto.add_argument("--memory", type=_size, help="kernel memory, e.g. 4G (Sandbox.memory)")
+    auto.add_argument("--no-sandbox", action="store_true",
+                      help="run kernels unconfined: only for notebooks you trust")
+    sub.add_parser("check-sandbox", help="check that bubblewrap works on this machine")
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+    try:
+        if args.command == "release":
+            release(root, args.labs or None, quiet=False)
+        elif args.command == "collect":
+            collect(root, args.archive, args.lab, args.force)
+        elif args.command == "check-sandbox":
+            check_sandbox(Sandbox(course_root=str(root)))
+            print("the sandbox works: bwrap can run a kernel here")
+        else:
+            overrides = {}
+            if args.cell_timeout:
+                overrides["Execute.timeout"] = args.cell_timeout
+            if args.wall:
+                overrides["Sandbox.wall_seconds"] = args.wall
+            if args.memory is not None:
+                overrides["Sandbox.memory"] = args.memory
+            if args.no_sandbox:
+                overrides["Sandbox.enabled"] = False
+                print("WARNING: --no-sandbox: student code runs with your permissions",
+                      file=sys.stderr)
+            # Submissions that could not be graded are in the summary and grades.csv: the
+            # run itself succeeded, so the exit status stays 0.
+            autograde(root, args.labs or None, args.student, args.jobs, args.force, overrides)
+    except (ReleaseError, CollectError, SandboxError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,225 @@
+"""Autograde every submission under `submitted/<student>/<lab>/`, each on its own.
+
+    python -m coursetools.grading autograde [--jobs N] [--force] [--student S ...] [LAB ...]
+        [--cell-timeout S] [--wall S] [--memory BYTES] [--no-sandbox]
+
+For each submission: check that its notebooks are valid JSON notebooks, then have a worker
+process (worker.py: nbgrader autograde + generate_feedback, the kernel in the sandbox) grade it
+under a time limit; record the outcome in autograded/.status/; finally write grades.csv and
+print the summary. A submission whose files did not change since it was last graded is
+skipped unless --force. A failing submission never stops the others; `--jobs N` grades N at a time.
+"""
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+
+from . import report
+from .release import nbgrader_env, release, source_labs
+from .sandbox import Sandbox, SandboxError, check_sandbox
+from .worker import load_config
+
+SUBMITTED = "submitted"
+GRACE_SECONDS = 300  # beyond the sandbox's wall clock, before a worker is killed
+LOCKED = "database is locked"
+
+
+def digest(folder: Path) -> str:
+    """sha256 over the submission's file names and contents."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def find_submissions(root: Path, labs: list[str], students: list[str] | None):
+    """(student, lab) for every submitted/<student>/<lab>/ folder of a known lab."""
+    found, unknown = [], []
+    base = root / SUBMITTED
+    for student_dir in sorted(base.iterdir()) if base.is_dir() else []:
+        if not student_dir.is_dir() or student_dir.name.startswith("."):
+            continue
+        if students and student_dir.name not in students:
+            continue
+        for lab_dir in sorted(student_dir.iterdir()):
+            if lab_dir.is_dir() and lab_dir.name in labs:
+                found.append((student_dir.name, lab_dir.name))
+            elif lab_dir.is_dir() and not lab_dir.name.startswith("."):
+                unknown.append(f"{student_dir.name}/{lab_dir.name}")
+    return found, unknown
+
+
+def invalid_notebook(folder: Path, lab_notebooks: list[str]) -> str:
+    """Why a submitted notebook cannot be graded (not JSON, not a notebook), or ""."""
+    for name in lab_notebooks:
+        path = folder / name
+        if not path.exists():
+            continue  # nbgrader gives a missing notebook zero points
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as err:
+            return f"{name} is not valid JSON ({err})"
+        try:
+            nb = nbformat.read(path, as_version=4)
+            nbformat.validate(nb)
+        except Exception as err:  # noqa: BLE001 - nbformat raises several kinds
+            return f"{name} is not a valid notebook ({str(err).splitlines()[0][:200]})"
+    return ""
+
+
+class _Worker:
+    """A worker process grading `items` in order; the driver polls it (see poll())."""
+
+    def __init__(self, root: Path, items: list, overrides: dict, log: Path):
+        self.items, self.done = items, 0
+        self.results = Path(tempfile.mkdtemp(prefix="nbg-results-"))
+        cmd = [sys.executable, "-m", "coursetools.grading.worker", str(root), str(self.results),
+               *[f"{lab}:{student}" for student, lab, *_ in items],
+               "--overrides", json.dumps(overrides)]
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "ab") as handle:
+            self.process = subprocess.Popen(cmd, cwd=root, env=nbgrader_env(), stdout=handle,
+                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.since = time.monotonic()
+
+    def poll(self):
+        """The (item, result) pairs finished since the last call."""
+        finished = []
+        while (path := self.results / f"{self.done}.json").exists():
+            finished.append((self.items[self.done], json.loads(path.read_text())))
+            self.done += 1
+            self.since = time.monotonic()
+        return finished
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        shutil.rmtree(self.results, ignore_errors=True)
+
+
+def grade_all(root: Path, items: list, overrides: dict, limit: float | None, log: Path,
+              record) -> None:
+    """Grade `items` in worker processes, one at a time; call record(item, ok, reason)."""
+    retries = {}
+    pending = list(items)
+    while pending:
+        worker = _Worker(root, pending, overrides, log)
+        again, reason = [], ""
+        try:
+            while worker.done < len(worker.items):
+                for item, result in worker.poll():
+                    if LOCKED in result["error"] and retries.get(item[:2], 0) < 2:
+                        retries[item[:2]] = retries.get(item[:2], 0) + 1
+                        again.append(item)  # SQLite was busy with another worker: again
+                    else:
+                        record(item, result["ok"], result["error"])
+                if worker.done == len(worker.items):
+                    break
+                if worker.process.poll() is not None and not worker.poll():
+                    reason = f"the grader process exited with status {worker.process.returncode}"
+                    break
+                if limit and time.monotonic() - worker.since > limit:
+                    reason = f"the grader itself ran past {limit:.0f} s and was stopped"
+                    break
+                time.sleep(0.2)
+        finally:
+            worker.stop()
+        rest = worker.items[worker.done:]
+        if rest:
+            record(rest[0], False, reason)
+        pending = rest[1:] + again
+
+
+def autograde(root: Path, labs: list[str] | None = None, students: list[str] | None = None,
+              jobs: int = 1, force: bool = False, overrides: dict | None = None,
+              out=print) -> list[dict]:
+    """Grade the submissions; write grades.csv; return its rows."""
+    root = Path(root).resolve()
+    overrides = dict(overrides or {})
+    config = load_config(root, overrides)
+    sandbox = Sandbox(config=config)
+    if sandbox.enabled:
+        check_sandbox(sandbox)  # raises SandboxError with what to install
+    known = source_labs(root)
+    labs = labs or known
+    db_url, course_id = _gradebook(config, root)
+    missing = sorted(set(labs) - set(report.max_scores(db_url, course_id)))
+    if missing:
+        out(f"not in the gradebook yet, releasing first: {', '.join(missing)}")
+        release(root, missing)
+    submissions, unknown = find_submissions(root, labs, students)
+    for name in unknown:
+        out(f"skipped {SUBMITTED}/{name}: not a lab of solutions/ ({', '.join(known)})")
+
+    todo = []
+    for student, lab in submissions:
+        folder = root / SUBMITTED / student / lab
+        previous = report.read_status(root, lab, student)
+        current = digest(folder)
+        if previous and previous.status == "graded" and previous.digest == current and not force:
+            continue
+        todo.append((student, lab, current, previous))
+    out(f"grading {len(todo)} submission(s) with {jobs} worker(s); "
+        f"{len(submissions) - len(todo)} unchanged since last time")
+
+    def record(item, ok, reason):
+        student, lab, current, previous, start = item
+        notes = []
+        for name in lab_notebooks(root, lab) if ok else []:
+            notes += report.notes_from_notebook(root / "autograded" / student / lab / name)
+        graded_digest = current if ok else (previous.graded_digest if previous else "")
+        status = report.Status(student, lab, "graded" if ok else "failed", current,
+                               "" if ok else reason, notes, round(time.monotonic() - start, 1),
+                               graded_digest)
+        report.write_status(root, status)
+        out(f"  {student:<20} {lab:<18} {'graded' if ok else 'FAILED: ' + reason}")
+
+    valid = []
+    for student, lab, current, previous in todo:
+        item = (student, lab, current, previous, time.monotonic())
+        reason = invalid_notebook(root / SUBMITTED / student / lab, lab_notebooks(root, lab))
+        if reason:
+            record(item, False, reason)
+        else:
+            valid.append(item)
+    jobs = max(1, min(jobs, len(valid)))
+    limit = sandbox.wall_seconds + GRACE_SECONDS if sandbox.wall_seconds else None
+    logs = root / report.STATUS_DIR / "logs"
+    shutil.rmtree(logs, ignore_errors=True)  # this run's logs only
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(grade_all, root, valid[k::jobs], overrides, limit,
+                               logs / f"worker-{k}.log", record) for k in range(jobs)]
+        for future in futures:
+            future.result()
+    table = report.rows(root, db_url, course_id)
+    report.write_csv(root / "grades.csv", table)
+    out(report.summary(table))
+    out(f"wrote {root / 'grades.csv'} and feedback/<student>/<lab>/*.html")
+    return table
+
+
+def lab_notebooks(root: Path, lab: str) -> list[str]:
+    """The notebook names of a lab, as released."""
+    return sorted(p.name for p in (root / "labs" / lab).glob("*.ipynb"))
+
+
+def _gradebook(config, root: Path) -> tuple[str, str]:
+    from nbgrader.coursedir import CourseDirectory
+
+    coursedir = CourseDirectory(config=config)
+    db_url = coursedir.db_url
+    if db_url.startswith("sqlite:///") and not db_url.startswith("sqlite:////"):
+        db_url = f"sqlite:///{root / db_url[len('sqlite:///'):]}"
+    return db_url, coursedir.course_id
+
+
+__all__ = ["autograde", "SandboxError"]

@@ -1,0 +1,110 @@
+"""Regenerate the student versions in `labs/` (and the gradebook) from `solutions/`.
+
+    python -m coursetools.grading release [LAB ...]
+
+Each lab is `nbgrader generate_assignment LAB --force`: the student notebook loses its
+solutions (a `raise NotImplementedError()` stub) and hidden tests, and the gradebook gets the
+full test cells that autograde puts back. Running it twice gives the same files.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+SOURCE, RELEASE = "solutions", "labs"
+
+
+class ReleaseError(RuntimeError):
+    """A lab could not be released; the message holds nbgrader's reason."""
+
+
+def nbgrader_env() -> dict[str, str]:
+    """The environment for nbgrader commands: it runs `alembic` from the venv's bin/ folder."""
+    env = dict(os.environ)
+    env["PATH"] = f"{os.path.dirname(sys.executable)}:{env.get('PATH', '')}"
+    return env
+
+
+def source_labs(root: Path) -> list[str]:
+    """The labs found in solutions/: every folder holding at least one notebook."""
+    folder = root / SOURCE
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir()
+                  if p.is_dir() and not p.name.startswith(".") and any(p.glob("*.ipynb")))
+
+
+def release(root: Path, labs: list[str] | None = None, quiet: bool = True) -> list[str]:
+    """Run generate_assignment for `labs` (default: all); return the labs released."""
+    root = Path(root).resolve()
+    known = source_labs(root)
+    labs = labs or known
+    unknown = sorted(set(labs) - set(known))
+    if unknown:
+        raise ReleaseError(f"expected labs from {root / SOURCE} ({', '.join(known) or 'none'}), "
+                           f"got {', '.join(unknown)}")
+    for lab in labs:
+        done = subprocess.run(
+            [sys.executable, "-m", "nbgrader", "generate_assignment", lab, "--force"],
+            cwd=root, env=nbgrader_env(), capture_output=True, text=True)
+        errors = [line for line in done.stderr.splitlines() if "ERROR" in line or "Error" in line]
+        if done.returncode != 0 or not (root / RELEASE / lab).is_dir():
+            raise ReleaseError(f"generate_assignment {lab} failed (exit {done.returncode}):\n"
+                               + "\n".join(errors[-15:] or done.stderr.splitlines()[-15:]))
+        for junk in (root / RELEASE / lab).rglob(".ipynb_checkpoints"):
+            shutil.rmtree(junk)
+        if not quiet:
+            print(f"released {lab}: {RELEASE}/{lab}/")
+    return labs
+
+
+MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+MIN_SECRET = 12  # shorter lines ("return x", "pass") are too common to call a leak
+
+
+def secret_lines(notebooks: list[Path]) -> set[str]:
+    """Lines of solutions and hidden tests that appear nowhere else in these source notebooks.
+
+    A line counts when it is inside a `### BEGIN SOLUTION` / `### BEGIN HIDDEN TESTS` region or
+    in a markdown solution cell, is at least MIN_SECRET characters once stripped, and is not
+    also a public line (a line outside those regions) of any of the notebooks.
+    """
+    import nbformat
+
+    secret, public = set(), set()
+    for path in notebooks:
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            whole = cell.cell_type == "markdown" and meta.get("solution")
+            inside = False
+            for line in cell.source.splitlines():
+                text = line.strip()
+                if any(marker in text for marker in MARKERS[::2]):
+                    inside = True
+                elif any(marker in text for marker in MARKERS[1::2]):
+                    inside = False
+                elif text:
+                    (secret if inside or whole else public).add(text)
+    return {line for line in secret - public if len(line) >= MIN_SECRET}
+
+
+def find_leaks(root: Path) -> list[str]:
+    """Every place in labs/ where a secret line of solutions/ or a marker appears."""
+    import nbformat
+
+    root = Path(root)
+    secrets = secret_lines(sorted((root / SOURCE).glob("*/*.ipynb")))
+    leaks = []
+    for path in sorted(p for p in (root / RELEASE).rglob("*") if p.is_file()):
+        text = path.read_text(errors="replace")
+        if path.suffix == ".ipynb":  # search the sources as written, not JSON-escaped
+            try:
+                text += "\n".join(cell.source for cell in nbformat.reads(text, as_version=4).cells)
+            except Exception:  # noqa: BLE001 - a broken notebook is still searched as text
+                pass
+        for needle in sorted(secrets) + list(MARKERS):
+            if needle in text:
+                leaks.append(f"{path.relative_to(root)}: {needle!r}")
+    return leaks

@@ -1,0 +1,93 @@
+"""Grade submissions one after the other: `nbgrader autograde`, then `generate_feedback`.
+
+    python -m coursetools.grading.worker ROOT RESULTS LAB:STUDENT ... [--overrides JSON]
+
+The driver (autograde.py) starts these worker processes (one per job) and watches them: after
+each submission the worker writes RESULTS/<index>.json, {"ok": bool, "error": str}. nbgrader
+catches what goes wrong inside one submission; a worker that hangs or dies is killed by the
+driver, which records that submission as failed and starts a new worker for the rest. Loading
+nbgrader takes seconds, so one process grades many submissions.
+"""
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from nbgrader.converters import Autograde, GenerateFeedback
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+
+def load_config(root: Path, overrides: dict | None = None) -> Config:
+    """The course's nbgrader_config.py, with `overrides` ({"Section.name": value}) on top."""
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    config.CourseDirectory.root = str(root)
+    config.Sandbox.course_root = str(root)
+    extra = Config()
+    for key, value in (overrides or {}).items():
+        section, name = key.split(".")
+        extra[section][name] = value
+    config.merge(extra)
+    return config
+
+
+class _Errors(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+def _run(converter_class, config: Config, lab: str, student: str, errors: _Errors) -> None:
+    coursedir = CourseDirectory(config=config)
+    coursedir.assignment_id = lab
+    coursedir.student_id = student
+    converter = converter_class(coursedir=coursedir, config=config)
+    converter.force = True
+    converter.log.addHandler(errors)
+    converter.start()
+
+
+def grade(root: Path, lab: str, student: str, overrides: dict | None = None) -> dict:
+    """Autograde and write feedback for one submission; never raises."""
+    errors = _Errors()
+    try:
+        config = load_config(root, overrides)
+        _run(Autograde, config, lab, student, errors)
+        _run(GenerateFeedback, config, lab, student, errors)
+        return {"ok": True, "error": ""}
+    except Exception as err:  # noqa: BLE001 - the reason goes to the report, not a traceback
+        lines = [line for line in errors.lines if line.strip()]
+        detail = next((line.strip().splitlines()[-1] for line in reversed(lines)
+                       if "Traceback" in line), "")
+        return {"ok": False, "error": detail or f"{type(err).__name__}: {err}"}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("root", type=Path)
+    parser.add_argument("results", type=Path)
+    parser.add_argument("submissions", nargs="+", help="LAB:STUDENT")
+    parser.add_argument("--overrides", default="{}", help="JSON {'Section.name': value}")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    root = args.root.resolve()
+    os.chdir(root)
+    for index, item in enumerate(args.submissions):
+        lab, student = item.split(":", 1)
+        logging.info("grading %s / %s", student, lab)
+        result = grade(root, lab, student, json.loads(args.overrides))
+        tmp = args.results / f"{index}.tmp"
+        tmp.write_text(json.dumps(result))
+        tmp.replace(args.results / f"{index}.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+# Grading targets, included by the Makefile (`include grading.mk`). They use its variables
+# PY, VENV, STAMP and JOBS. See the README's grading section and coursetools/grading/.
+#
+#   make release                      labs/ and the gradebook from solutions/
+#   make collect ZIP=subs.zip [LAB=lab1_cells] [FORCE=1]
+#   make autograde [JOBS=4] [FORCE=1] [STUDENT=ada] [LABS="lab1_cells"] [GRADE_ARGS=...]
+#   make sandbox-deps                 install bubblewrap (root, apt-get) when it is missing
+
+GRADING := $(PY) -m coursetools.grading
+LABS ?=
+STUDENT ?=
+FORCE ?=
+ZIP ?=
+LAB ?=
+GRADE_ARGS ?=
+
+.PHONY: release collect autograde check-sandbox sandbox-deps
+
+release: $(STAMP) ## regenerate labs/ and the gradebook from solutions/ (nbgrader generate_assignment)
+	$(GRADING) release $(LABS)
+
+collect: $(STAMP) ## unpack ZIP=<file> of submissions into submitted/<student>/<lab>/ (LAB, FORCE=1)
+	@test -n "$(ZIP)" || { echo "usage: make collect ZIP=submissions.zip [LAB=<lab>] [FORCE=1]"; exit 2; }
+	$(GRADING) collect "$(ZIP)" $(if $(LAB),--lab $(LAB)) $(if $(FORCE),--force)
+
+autograde: $(STAMP) sandbox-deps ## grade submitted/ in the sandbox: grades.csv, feedback/ (JOBS, FORCE=1, STUDENT, LABS)
+	$(GRADING) autograde --jobs $(JOBS) $(if $(FORCE),--force) \
+		$(if $(STUDENT),--student $(STUDENT)) $(GRADE_ARGS) $(LABS)
+
+check-sandbox: $(STAMP) sandbox-deps ## check that bubblewrap can sandbox a kernel on this machine
+	$(GRADING) check-sandbox
+
+sandbox-deps: ## install bubblewrap (the grading sandbox) with apt-get when it is missing
+	@command -v bwrap >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && apt-get install -y -qq bubblewrap; \
+		elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
+			sudo apt-get update -qq && sudo apt-get install -y -qq bubblewrap; \
+		else \
+			echo "bubblewrap (bwrap) is needed for grading: install it with your package manager"; \
+			exit 1; \
+		fi; }

@@ -1,0 +1,75 @@
+"""nbgrader's configuration for this course (read by every `nbgrader` command run here).
+
+Instructors edit `solutions/<lab>/<lab>.ipynb`; `make release` writes the student version to
+`labs/<lab>/`; `make autograde` grades `submitted/<student>/<lab>/` in a sandbox
+(coursetools/grading, see the README's grading section).
+"""
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearOutput,
+    GetGrades,
+    LimitOutput,
+    OverwriteCells,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
+
+from coursetools.grading.preprocessors import DropStderrNoise, HideHiddenTests, KeepFirstGradeId
+from coursetools.grading.sandbox import SandboxedExecute
+
+c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
+
+# -- layout: sources with solutions and hidden tests, student versions, gradebook -----------
+c.CourseDirectory.root = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+c.CourseDirectory.course_id = "rnn-course"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "labs"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+# The gradebook is nbgrader's default, <root>/gradebook.db (hidden tests live there).
+# Never copy build outputs or checkpoints into a release or an autograded folder.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "build", "*.db"]
+
+# -- executing a submission ------------------------------------------------------------------
+c.Execute.timeout = 300  # seconds per cell: quick-mode training cells fit on a 2-core CPU
+c.Execute.interrupt_on_timeout = True
+c.Execute.kernel_name = "rnn-course"  # the course's kernel, whatever the notebook names
+# The sandbox (coursetools/grading/sandbox.py): limits for the whole notebook.
+c.Sandbox.enabled = True
+c.Sandbox.memory = 4 * 2**30  # bytes of address space for the kernel
+c.Sandbox.wall_seconds = 1800  # the whole notebook, beside the per-cell timeout
+c.Sandbox.max_output_bytes = 2**20  # per cell; the rest is dropped
+c.Sandbox.readable_packages = ["rnn_lib"]
+c.Sandbox.env = {"RNN_MODE": "quick", "RNN_DEVICE": "cpu", "RNN_SEED": "0"}
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    KeepFirstGradeId,  # instead of DeduplicateIds, which fails on a copied cell (#1083)
+    OverwriteKernelspec,
+    OverwriteCells,
+    CheckCellMetadata,
+]
+c.Autograde.autograde_preprocessors = [
+    SandboxedExecute,  # nbgrader's Execute, in the sandbox
+    DropStderrNoise,  # nbgrader's IgnorePattern, line by line
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+# A deleted test cell is put back and run; an edited one is overwritten from the gradebook.
+c.OverwriteCells.add_missing_cells = True
+# Any stderr output fails a test cell in nbgrader: drop warnings and progress bars first.
+c.DropStderrNoise.enabled = True
+c.DropStderrNoise.pattern = (
+    r"(?i)(warning|\d+%\||it/s\]|s/it\]|matplotlib is building the font cache)"
+)
+c.LimitOutput.max_lines = 1000
+c.LimitOutput.max_traceback = 100
+
+# -- feedback: never show hidden tests ---------------------------------------------------------
+c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
