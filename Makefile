@@ -34,6 +34,7 @@ $(STAMP): pyproject.toml jupyter/overrides.json
 	# A classroom JupyterLab: no question about fetching news, no update checks.
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	cp jupyter/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	mkdir -p exchange  # nbgrader's exchange folder (nbgrader_config.py), for the Assignment List
 	touch $(STAMP)
 
 notebooks: $(STAMP) ## execute lectures/ and solutions/ with papermill into build/ (MODE, DEVICE, SEED, JOBS, NB)

@@ -73,3 +73,6 @@ c.LimitOutput.max_traceback = 100
 
 # -- feedback: never show hidden tests ---------------------------------------------------------
 c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
+
+# -- JupyterLab's Assignment List needs an exchange folder that exists (make install makes it) --
+c.Exchange.root = c.CourseDirectory.root + "/exchange"
