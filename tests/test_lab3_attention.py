@@ -1,34 +1,12 @@
 """The test cells of lab3_attention (hidden tests included), run without a kernel: the
 reference answers pass, and each classic mistake fails the cells it should."""
 
-import contextlib
-import io
-import linecache
-from pathlib import Path
-
-import nbformat
 import pytest
+from labcells import lab_path, read_cells, run_cell, run_cells
 
-LAB = Path(__file__).resolve().parents[1] / "solutions/lab3_attention/lab3_attention.ipynb"
 ANSWERS = ("additive_scores", "attention_context", "decoder_step", "greedy_translate")
 TESTS = {name: [f"test_{name}", f"test_{name}_edge"] for name in ANSWERS}
-
-
-def _cells():
-    out = {}
-    for k, cell in enumerate(nbformat.read(LAB, as_version=4).cells):
-        if cell.cell_type == "code":
-            out[cell.metadata.get("nbgrader", {}).get("grade_id", f"cell{k}")] = cell.source
-    return out
-
-
-CELLS = _cells()
-
-
-def _run(source, namespace, name):
-    filename = f"<lab3-{name}>"  # so that inspect.getsource finds the code
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(compile(source, filename, "exec"), namespace)
+CELLS = read_cells(lab_path("lab3_attention"))
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +15,7 @@ def notebook():
     namespace = {"__name__": "__main__"}
     names = list(CELLS)
     for name in names[:2] + ["test_helpers", "lstm_cell", *ANSWERS]:
-        with contextlib.redirect_stdout(io.StringIO()):
-            _run(CELLS[name], namespace, name)
+        run_cell(CELLS[name], namespace, name)
     return namespace
 
 
@@ -46,16 +23,8 @@ def _grade(notebook, answer, source=None):
     """{test cell: None if it passes, else the error} with `answer` replaced by `source`."""
     namespace = dict(notebook)
     if source is not None:
-        _run(source, namespace, f"mutant-{answer}")
-    results = {}
-    for test in TESTS[answer]:
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                _run(CELLS[test], namespace, test)
-            results[test] = None
-        except Exception as error:  # noqa: BLE001 - any failure is what we look for
-            results[test] = f"{type(error).__name__}: {error}"
-    return results
+        run_cell(source, namespace, f"mutant-{answer}")
+    return run_cells(CELLS, namespace, TESTS[answer])
 
 
 @pytest.mark.parametrize("answer", ANSWERS)
