@@ -233,7 +233,7 @@ def attempt(f):
 print(attempt(lambda: open("../../../gradebook.db").read()))
 print(attempt(lambda: open("../../../nbgrader_config.py").read()))
 print(attempt(lambda: open("scratch.txt", "w").write("x")))
-print(attempt(lambda: open("/tmp/x", "w").write("x")))
+print(attempt(lambda: open("/tmp/written-by-the-kernel.txt", "w").write("x")))
 print(attempt(lambda: open("../../../new.txt", "w").write("x")))
 print(os.environ.get("RNN_MODE"), "SECRET_TOKEN" in os.environ)
 print(os.path.isdir(RNN_LIB))

@@ -46,10 +46,36 @@ def test_committed_lab_is_what_release_makes(course, lab):
         assert committed[name] == fresh[name], f"labs/{lab}/{name} differs: run `make release`"
 
 
+def test_the_course_has_its_three_labs():
+    assert {"lab1_cells", "lab2_stocks", "lab3_attention"} <= set(LABS)
+
+
 def test_labs_hold_no_solution_and_no_hidden_test():
-    if not LABS:
-        pytest.skip("no lab in solutions/ yet")
     assert find_leaks(REPO) == []
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_a_planted_solution_or_hidden_test_line_is_caught(tmp_path, lab):
+    """The leak finder is not blind on the real labs: plant one secret line of each kind."""
+    import nbformat
+
+    from coursetools.grading.release import secret_lines
+
+    course = tmp_path / "course"
+    shutil.copytree(REPO / "solutions" / lab, course / "solutions" / lab)
+    shutil.copytree(REPO / "labs" / lab, course / "labs" / lab)
+    assert find_leaks(course) == []
+    source = nbformat.read(course / "solutions" / lab / f"{lab}.ipynb", as_version=4)
+    secrets = secret_lines([course / "solutions" / lab / f"{lab}.ipynb"])
+    hidden = next(line.strip() for cell in source.cells
+                  if "BEGIN HIDDEN TESTS" in cell.source
+                  for line in cell.source.split("BEGIN HIDDEN TESTS", 1)[1].splitlines()
+                  if line.strip() in secrets)
+    released = course / "labs" / lab / f"{lab}.ipynb"
+    student = nbformat.read(released, as_version=4)
+    student.cells[-1].source += "\n" + hidden
+    nbformat.write(student, released)
+    assert find_leaks(course) == [f"labs/{lab}/{lab}.ipynb: {hidden!r}"]
 
 
 @pytest.mark.parametrize("lab", LABS)

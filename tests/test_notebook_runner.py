@@ -38,7 +38,8 @@ def test_a_failing_notebook_is_named_with_its_cell_and_the_others_still_run(pair
     assert code == 1
     printed = capsys.readouterr().out
     assert "FAILED" in printed and "bad.ipynb" in printed
-    assert "cell 3 (counting from 1 in the source notebook: \"raise ValueError('the loss is nan')\")" in printed
+    source_line = "\"raise ValueError('the loss is nan')\""
+    assert f"cell 3 (counting from 1 in the source notebook: {source_line})" in printed
     assert "raised ValueError: the loss is nan" in printed
     report = json.loads((out / "report.json").read_text())
     status = {r["notebook"].split("/")[-1]: r for r in report["results"]}
@@ -60,7 +61,8 @@ def test_parallel_jobs_give_the_same_report(pair, tmp_path):
     (["--mode", "fast"], "MODE must be one of quick, full, got 'fast'"),
     (["--device", "tpu"], "DEVICE must be one of auto, cpu, cuda, got 'tpu'"),
     (["--seed", "x"], "SEED must be an integer"),
-    (["--kernel", "no-such-kernel"], "kernel 'no-such-kernel' is not installed: run `make install`"),
+    (["--kernel", "no-such-kernel"],
+     "kernel 'no-such-kernel' is not installed: run `make install`"),
     (["missing.ipynb"], "not a notebook file: missing.ipynb"),
 ])
 def test_bad_arguments_are_refused_before_anything_runs(args, message, capsys, tmp_path):

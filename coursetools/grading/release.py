@@ -77,7 +77,9 @@ def secret_lines(notebooks: list[Path]) -> set[str]:
     for path in notebooks:
         for cell in nbformat.read(path, as_version=4).cells:
             meta = cell.metadata.get("nbgrader", {})
-            whole = cell.cell_type == "markdown" and meta.get("solution")
+            # nbgrader replaces a whole markdown answer, unless it marks the answer's region
+            whole = (cell.cell_type == "markdown" and meta.get("solution")
+                     and MARKERS[0] not in cell.source)
             inside = False
             for line in cell.source.splitlines():
                 text = line.strip()
@@ -104,7 +106,12 @@ def find_leaks(root: Path) -> list[str]:
                 text += "\n".join(cell.source for cell in nbformat.reads(text, as_version=4).cells)
             except Exception:  # noqa: BLE001 - a broken notebook is still searched as text
                 pass
-        for needle in sorted(secrets) + list(MARKERS):
-            if needle in text:
-                leaks.append(f"{path.relative_to(root)}: {needle!r}")
+        # A secret leaks when it stands as a line of its own (a substring match would flag
+        # every public line that merely contains a short secret such as "model.eval()").
+        lines = {line.strip() for line in text.splitlines()}
+        for needle in sorted(secrets & lines):
+            leaks.append(f"{path.relative_to(root)}: {needle!r}")
+        for marker in MARKERS:
+            if marker in text:
+                leaks.append(f"{path.relative_to(root)}: {marker!r}")
     return leaks
