@@ -42,12 +42,12 @@ notebooks: $(STAMP) ## execute lectures/ and solutions/ with papermill into buil
 		--jobs $(JOBS) --kernel $(KERNEL) $(NB)
 
 # Two test workers share two cores: one PyTorch thread each (more would oversubscribe them).
-test: $(STAMP) sandbox-deps ## run the whole test suite (library, every notebook in quick mode, grading)
+test: $(STAMP) sandbox-deps lint ## lint, then the whole test suite (library, every notebook in quick mode, grading)
 	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(or $(TEST_JOBS),2) --dist loadgroup
 
 lint: $(STAMP) ## ruff on the code and on the notebooks
 	$(VENV)/bin/ruff check rnn_lib coursetools tests
-	$(VENV)/bin/nbqa ruff lectures solutions --ignore E402,F401
+	$(VENV)/bin/nbqa ruff lectures solutions --ignore E402,F401,B018
 
 lab: $(STAMP) ## start JupyterLab on the course's kernel
 	$(VENV)/bin/jupyter lab
