@@ -11,7 +11,8 @@ KERNEL := rnn-course
 MODE ?= quick
 DEVICE ?= auto
 SEED ?= 0
-JOBS ?= 1
+JOBS ?= 2
+THREADS ?= 1
 NB ?=
 
 .PHONY: help all install notebooks test lint lab clean
@@ -19,7 +20,8 @@ NB ?=
 help: ## list every target with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
-	@echo "  variables: MODE=quick|full DEVICE=auto|cpu|cuda SEED=0 JOBS=1 NB=<notebook paths>"
+	@echo "  variables: MODE=quick|full DEVICE=auto|cpu|cuda SEED=0 JOBS=2 (notebooks at once)"
+	@echo "             THREADS=1 (PyTorch threads per notebook) NB=<notebook paths>"
 
 all: install notebooks ## install, execute every notebook (MODE, DEVICE, JOBS) and print the report
 
@@ -37,9 +39,9 @@ $(STAMP): pyproject.toml jupyter/overrides.json
 	mkdir -p exchange  # nbgrader's exchange folder (nbgrader_config.py), for the Assignment List
 	touch $(STAMP)
 
-notebooks: $(STAMP) ## execute lectures/ and solutions/ with papermill into build/ (MODE, DEVICE, SEED, JOBS, NB)
+notebooks: $(STAMP) ## run lectures/ and solutions/ with papermill into build/ (MODE DEVICE SEED JOBS THREADS NB)
 	$(PY) -m coursetools.notebooks --mode $(MODE) --device $(DEVICE) --seed $(SEED) \
-		--jobs $(JOBS) --kernel $(KERNEL) $(NB)
+		--jobs $(JOBS) --threads $(THREADS) --kernel $(KERNEL) $(NB)
 
 # Two test workers share two cores: one PyTorch thread each (more would oversubscribe them).
 test: $(STAMP) sandbox-deps lint ## lint, then the whole test suite (library, every notebook in quick mode, grading)

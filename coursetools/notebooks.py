@@ -1,7 +1,8 @@
 """Execute the course's notebooks headless with papermill and report how each went.
 
     python -m coursetools.notebooks [--mode quick|full] [--device auto|cpu|cuda] [--seed N]
-                                    [--jobs N] [--kernel NAME] [--out build] [NOTEBOOK ...]
+                                    [--jobs N] [--threads N] [--kernel NAME] [--out build]
+                                    [NOTEBOOK ...]
 
 Without notebook paths it runs every notebook in lectures/ and solutions/. Executed copies go
 to build/ (the same relative path), never over the sources; the report is printed as a table
@@ -16,7 +17,7 @@ import os
 import re
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -154,10 +155,13 @@ def _job(args):
 def run_all(notebooks: list[Path], out_dir: Path, *, jobs: int = 1, **kwargs) -> list[Result]:
     """Run notebooks (in `jobs` worker processes) and return results in the input order.
 
-    Unless `threads` is given, each notebook gets an equal share of the CPU cores.
+    Unless `threads` is given (or OMP_NUM_THREADS is set), each notebook's PyTorch uses one
+    CPU thread: the course's models are small, and extra threads mostly add synchronisation
+    (measured on 2 cores: lecture 02 took 328 s with two threads, under a minute with one).
+    Use `jobs` to keep the cores busy instead.
     """
     if not os.environ.get("OMP_NUM_THREADS"):
-        kwargs.setdefault("threads", max(1, (os.cpu_count() or 1) // jobs))
+        kwargs.setdefault("threads", 1)
     tasks = []
     for nb in notebooks:
         try:
@@ -172,8 +176,13 @@ def run_all(notebooks: list[Path], out_dir: Path, *, jobs: int = 1, **kwargs) ->
             results.append(_job(task))
             print(_line(results[-1]), flush=True)
         return results
+    print(f"running {len(tasks)} notebooks, {jobs} at a time ...", flush=True)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        results = list(pool.map(_job, tasks))
+        futures = {pool.submit(_job, task): i for i, task in enumerate(tasks)}
+        results = [None] * len(tasks)
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            print(_line(future.result()), flush=True)
     return results
 
 
@@ -205,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     parser.add_argument("--seed", default="0")
     parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="PyTorch CPU threads per notebook (default 1, or OMP_NUM_THREADS)")
     parser.add_argument("--kernel", default="rnn-course")
     parser.add_argument("--timeout", type=int, default=None, help="seconds per cell")
     parser.add_argument("--out", type=Path, default=ROOT / "build")
@@ -219,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError(f"SEED must be an integer, got {args.seed!r}") from None
         if args.jobs < 1:
             raise UsageError(f"JOBS must be at least 1, got {args.jobs}")
+        if args.threads is not None and args.threads < 1:
+            raise UsageError(f"THREADS must be at least 1, got {args.threads}")
         check_kernel(args.kernel)
         notebooks = args.notebooks or discover()
         missing = [str(p) for p in notebooks if not p.is_file() or p.suffix != ".ipynb"]
@@ -229,8 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    extra = {} if args.threads is None else {"threads": args.threads}
     results = run_all(notebooks, args.out, jobs=args.jobs, mode=args.mode, device=args.device,
-                      seed=seed, kernel=args.kernel, timeout=args.timeout)
+                      seed=seed, kernel=args.kernel, timeout=args.timeout, **extra)
     report = format_report(results, args.mode)
     print(report)
     args.out.mkdir(parents=True, exist_ok=True)
