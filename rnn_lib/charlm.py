@@ -56,7 +56,8 @@ def split_text(text: str, val_fraction: float = 0.1) -> tuple[str, str]:
 # ----------------------------------------------------------------------------- baselines
 
 
-def _as_ids(ids: Sequence[int] | torch.Tensor) -> torch.Tensor:
+def as_ids(ids: Sequence[int] | torch.Tensor) -> torch.Tensor:
+    """Character ids as a flat long tensor; at least 2 are needed (an input and a target)."""
     ids = torch.as_tensor(ids, dtype=torch.long).flatten()
     if ids.numel() < 2:
         raise ValueError(f"expected at least 2 characters, got {ids.numel()}")
@@ -88,7 +89,7 @@ class NGramModel:
 
     def fit(self, ids: Sequence[int] | torch.Tensor) -> "NGramModel":
         """Count the characters (order 1) or adjacent pairs (order 2) of a training text."""
-        ids = _as_ids(ids)
+        ids = as_ids(ids)
         if self.order == 1:
             self.counts = torch.bincount(ids, minlength=self.vocab_size).double()
         else:
@@ -104,7 +105,7 @@ class NGramModel:
 
     def cross_entropy(self, ids: Sequence[int] | torch.Tensor) -> float:
         """Mean negative log-likelihood of ids[1:], in nats per character."""
-        ids = _as_ids(ids)
+        ids = as_ids(ids)
         logp = self.log_probs()
         picked = logp[ids[1:]] if self.order == 1 else logp[ids[:-1], ids[1:]]
         return float(-picked.mean())
@@ -188,7 +189,7 @@ class StreamBatches:
 
     def __init__(self, ids: Sequence[int] | torch.Tensor, batch_size: int, seq_len: int,
                  seed: int = 0):
-        ids = _as_ids(ids)
+        ids = as_ids(ids)
         self.ids, self.batch_size, self.seq_len = ids, batch_size, seq_len
         self.generator = torch.Generator().manual_seed(seed)
         if len(self) < 1:
@@ -243,7 +244,7 @@ def evaluate(model: CharRNN, ids: Sequence[int] | torch.Tensor, *, streams: int 
     row. Every target ids[1:] is scored exactly once, so the figure compares directly with
     `NGramModel.cross_entropy` on the same text.
     """
-    ids = _as_ids(ids)
+    ids = as_ids(ids)
     device = next(model.parameters()).device if device is None else torch.device(device)
     was_training = model.training
     model.eval()
@@ -270,97 +271,3 @@ def evaluate(model: CharRNN, ids: Sequence[int] | torch.Tensor, *, streams: int 
 def perplexity(cross_entropy_nats: float) -> float:
     """exp(CE): the effective number of equally likely next characters."""
     return math.exp(cross_entropy_nats)
-
-
-@torch.no_grad()
-def trace_states(model: CharRNN, ids: Sequence[int] | torch.Tensor) -> torch.Tensor:
-    """The top layer's state after every character of a passage, read one step at a time.
-
-    For an LSTM this is the cell state c (which Karpathy et al. 2015 found the most readable),
-    otherwise the hidden state h. Returns a tensor of shape (T, H).
-    """
-    ids = _as_ids(ids)
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    state, rows = None, []
-    for t in range(ids.numel()):
-        _, state = model(ids[t].view(1, 1).to(device), state)
-        top = state[1] if isinstance(state, tuple) else state  # (L, 1, H)
-        rows.append(top[-1, 0].cpu())
-    model.train(was_training)
-    return torch.stack(rows)  # (T, H)
-
-
-def text_features(text: str) -> dict[str, torch.Tensor]:
-    """Simple per-character features of a text, to look for units that track them.
-
-    Returns a dict of float tensors of shape (T,), one value per character of `text`:
-        "in quotes"   1 between an opening and a closing double quote (quotes included)
-        "line start"  1 for the first character of a line (right after a newline)
-        "column"      position in the line (0, 1, 2, ...; a newline resets it)
-        "in parens"   1 inside round brackets (nesting counted, brackets included)
-        "indented"    1 on lines that start with a space (code examples in the help text)
-    """
-    in_quotes, line_start, column, in_parens, indented = [], [], [], [], []
-    quoted, depth, col, line_indented = False, 0, 0, text[:1] == " "
-    for ch in text:
-        if ch == '"':
-            quoted = not quoted
-        depth += ch == "("
-        if col == 0:
-            line_indented = ch == " "
-        in_quotes.append(float(quoted or ch == '"'))
-        line_start.append(float(col == 0))
-        column.append(float(col))
-        in_parens.append(float(depth > 0))
-        indented.append(float(line_indented))
-        depth = max(depth - (ch == ")"), 0)
-        col = 0 if ch == "\n" else col + 1
-    names = ("in quotes", "line start", "column", "in parens", "indented")
-    values = (in_quotes, line_start, column, in_parens, indented)
-    return {name: torch.tensor(v) for name, v in zip(names, values, strict=True)}
-
-
-def correlate(activations: torch.Tensor, feature: torch.Tensor) -> torch.Tensor:
-    """Pearson correlation of every unit's activation with a per-character feature.
-
-    Inputs:
-        - activations: of shape (T, H).
-        - feature: of shape (T,), e.g. 1.0 inside quotes and 0.0 outside.
-    Returns: correlations of shape (H,), in [-1, 1] (0 for a constant unit).
-    """
-    a = activations.double() - activations.double().mean(0)  # (T, H)
-    f = feature.double().flatten() - feature.double().mean()  # (T,)
-    if f.numel() != a.size(0):
-        raise ValueError(f"expected a feature of length {a.size(0)}, got {f.numel()}")
-    denom = a.norm(dim=0) * f.norm()
-    return torch.where(denom > 0, (f @ a) / denom.clamp_min(1e-12), torch.zeros_like(denom))
-
-
-def plot_text_activation(text: str, values, ax, *, width: int = 80, cmap: str = "coolwarm",
-                         title: str | None = None):
-    """Draw a passage as coloured text: each character's cell is coloured by one unit's value.
-
-    Values are expected in [-1, 1] (e.g. tanh of a cell state). Newlines start a new row and are
-    drawn as a return sign so that their colour is visible too.
-    """
-    import numpy as np  # plotting only when asked for
-
-    cells = []  # (row, col, char, value)
-    row = col = 0
-    for ch, v in zip(text, values, strict=True):
-        cells.append((row, col, "\u23ce" if ch == "\n" else ch, float(v)))
-        col += 1
-        if ch == "\n" or col >= width:
-            row, col = row + 1, 0
-    grid = np.full((cells[-1][0] + 1, width), np.nan)
-    for r, c, _, v in cells:
-        grid[r, c] = v
-    ax.imshow(grid, cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")  # square cells
-    for r, c, ch, _ in cells:
-        ax.text(c, r, ch, family="monospace", fontsize=7, ha="center", va="center")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    if title:
-        ax.set_title(title, loc="left", fontsize=9)

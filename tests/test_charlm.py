@@ -2,7 +2,6 @@
 
 import math
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -13,14 +12,11 @@ from rnn_lib.charlm import (
     CharRNNConfig,
     NGramModel,
     StreamBatches,
-    correlate,
     detach_state,
     evaluate,
     load_corpus,
     perplexity,
     split_text,
-    text_features,
-    trace_states,
 )
 from rnn_lib.vocab import Vocab
 
@@ -209,44 +205,6 @@ def test_evaluate_scores_every_target_once(streams):
         model.head.bias.copy_(uni.log_probs())
     assert evaluate(model, ids, streams=streams, seq_len=4) == pytest.approx(
         uni.cross_entropy(ids), rel=1e-10)
-
-
-def test_trace_states_are_the_top_layer_cell_states_after_each_character():
-    model = tiny_model(L=2)
-    ids = torch.randint(0, 7, (9,))
-    trace = trace_states(model, ids)
-    assert trace.shape == (9, 5)
-    for t in (0, 4, 8):
-        _, (h, c) = model(ids[None, : t + 1])
-        assert torch.allclose(trace[t].double(), c[-1, 0], atol=1e-12)
-
-
-def test_text_features_by_hand():
-    text = 'a "b" (c(d)e)\n  f\ng'
-    f = text_features(text)
-    assert all(v.shape == (len(text),) for v in f.values())
-    as_str = {k: "".join(str(int(x))[-1] for x in v.tolist()) for k, v in f.items()}
-    # text:                 a "b" (c(d)e)N  fNg
-    assert as_str["in quotes"] == "0011100000000000000"
-    assert as_str["in parens"] == "0000001111111000000"
-    assert as_str["line start"] == "1000000000000010001"
-    assert as_str["indented"] == "0000000000000011110"
-    assert f["column"][:3].tolist() == [0.0, 1.0, 2.0] and f["column"][-1] == 0.0
-
-
-def test_correlate_matches_numpy():
-    gen = torch.Generator().manual_seed(0)
-    acts = torch.randn(100, 4, generator=gen)
-    feature = (torch.rand(100, generator=gen) > 0.5).double()
-    acts[:, 2] = 3 * feature - 1  # a unit that is the feature
-    acts[:, 3] = 0.5  # a constant unit
-    r = correlate(acts, feature)
-    for j in range(3):
-        assert r[j].item() == pytest.approx(np.corrcoef(acts[:, j], feature)[0, 1], abs=1e-6)
-    assert r[2].item() == pytest.approx(1.0)
-    assert r[3].item() == 0.0
-    with pytest.raises(ValueError, match="length"):
-        correlate(acts, feature[:10])
 
 
 def test_character_vocab_round_trips_the_corpus_without_specials():
