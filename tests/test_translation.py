@@ -6,17 +6,14 @@ import pytest
 import torch
 
 from rnn_lib import translation
+from rnn_lib.lexicon import ADJECTIVES, DETERMINERS, NOUNS, lexicon
 from rnn_lib.translation import (
-    ADJECTIVES,
-    DETERMINERS,
-    NOUNS,
     Grammar,
     Pair,
     _word,
     batches,
     bleu_by_length,
     encode_pairs,
-    lexicon,
     make_corpus,
 )
 from rnn_lib.vocab import Vocab
