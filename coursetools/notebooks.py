@@ -152,7 +152,8 @@ def _job(args):
     return run_one(notebook, out, **kwargs)
 
 
-def run_all(notebooks: list[Path], out_dir: Path, *, jobs: int = 1, **kwargs) -> list[Result]:
+def run_all(notebooks: list[Path], out_dir: Path, *, jobs: int = 1, threads: int | None = None,
+            **kwargs) -> list[Result]:
     """Run notebooks (in `jobs` worker processes) and return results in the input order.
 
     Unless `threads` is given (or OMP_NUM_THREADS is set), each notebook's PyTorch uses one
@@ -160,8 +161,9 @@ def run_all(notebooks: list[Path], out_dir: Path, *, jobs: int = 1, **kwargs) ->
     (measured on 2 cores: lecture 02 took 328 s with two threads, under a minute with one).
     Use `jobs` to keep the cores busy instead.
     """
-    if not os.environ.get("OMP_NUM_THREADS"):
-        kwargs.setdefault("threads", 1)
+    if threads is None and not os.environ.get("OMP_NUM_THREADS"):
+        threads = 1
+    kwargs["threads"] = threads
     tasks = []
     for nb in notebooks:
         try:
@@ -181,8 +183,8 @@ def run_all(notebooks: list[Path], out_dir: Path, *, jobs: int = 1, **kwargs) ->
         futures = {pool.submit(_job, task): i for i, task in enumerate(tasks)}
         results = [None] * len(tasks)
         for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            print(_line(future.result()), flush=True)
+            results[futures[future]] = result = future.result()
+            print(_line(result), flush=True)
     return results
 
 
@@ -242,9 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    extra = {} if args.threads is None else {"threads": args.threads}
-    results = run_all(notebooks, args.out, jobs=args.jobs, mode=args.mode, device=args.device,
-                      seed=seed, kernel=args.kernel, timeout=args.timeout, **extra)
+    results = run_all(notebooks, args.out, jobs=args.jobs, threads=args.threads, mode=args.mode,
+                      device=args.device, seed=seed, kernel=args.kernel, timeout=args.timeout)
     report = format_report(results, args.mode)
     print(report)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rnn_lib.batching import pad_batch
 from rnn_lib.decoding import beam_search, greedy_decode
 from rnn_lib.metrics import bleu, exact_match
 from rnn_lib.vocab import Vocab
@@ -195,10 +196,7 @@ def caption_batches(data: CaptionSet, vocab: Vocab, batch_size: int, shuffle: bo
     batches = []
     for idx in order.split(batch_size):
         ids = [vocab.encode(data.captions[i].split(), add_bos=True, add_eos=True) for i in idx]
-        T = max(len(x) for x in ids) - 1
-        seqs = torch.full((len(ids), T + 1), vocab.pad_id, dtype=torch.long)
-        for row, x in enumerate(ids):
-            seqs[row, : len(x)] = torch.tensor(x)
+        seqs, _ = pad_batch(ids, pad_value=vocab.pad_id)  # (N, T + 1)
         batches.append((data.images[idx], seqs[:, :-1], seqs[:, 1:]))
     return batches
 
@@ -285,11 +283,16 @@ def generate_captions(model: CaptionModel, images: torch.Tensor, vocab: Vocab,
     return captions
 
 
+def score_captions(captions: list[str], references: list) -> dict[str, float]:
+    """BLEU (0-100, every reference) and exact-match rate (0-1) of captions."""
+    return {"bleu": bleu(captions, references), "exact": exact_match(captions, references)}
+
+
 def evaluate_captions(model: CaptionModel, data: CaptionSet, vocab: Vocab,
                       beam_size: int = 1) -> dict[str, float]:
-    """BLEU (0-100, both references) and exact-match rate (0-1) of generated captions."""
+    """`score_captions` of the captions the model generates for a split."""
     hyps = generate_captions(model, data.images, vocab, beam_size=beam_size)
-    return {"bleu": bleu(hyps, data.references), "exact": exact_match(hyps, data.references)}
+    return score_captions(hyps, data.references)
 
 
 def show_captions(images: torch.Tensor, generated: list[str], references: list[str],

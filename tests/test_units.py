@@ -13,13 +13,9 @@ from rnn_lib.charlm import CharRNN, CharRNNConfig  # noqa: E402
 from rnn_lib.units import correlate, plot_text_activation, text_features, trace_states  # noqa: E402
 
 
-def tiny_model(V=7, H=5, L=2, seed=0):
-    torch.manual_seed(seed)
-    return CharRNN(CharRNNConfig(V, H, L, embedding_dim=4, kind="lstm")).double()
-
-
 def test_trace_states_are_the_top_layer_cell_states_after_each_character():
-    model = tiny_model(L=2)
+    torch.manual_seed(0)
+    model = CharRNN(CharRNNConfig(7, 5, 2, embedding_dim=4, kind="lstm")).double()  # V, H, L
     ids = torch.randint(0, 7, (9,))
     trace = trace_states(model, ids)
     assert trace.shape == (9, 5)
