@@ -14,14 +14,18 @@ SEED ?= 0
 JOBS ?= 2
 THREADS ?= 1
 NB ?=
+SEEDS ?= 0 1 2
+# robustness takes THREADS as a list; its default is "1 2" unless THREADS is given.
+ROBUST_THREADS = $(if $(filter command line environment,$(origin THREADS)),$(THREADS),1 2)
 
-.PHONY: help all install notebooks test lint lab clean
+.PHONY: help all install notebooks robustness test lint lab clean
 
 help: ## list every target with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "  variables: MODE=quick|full DEVICE=auto|cpu|cuda SEED=0 JOBS=2 (notebooks at once)"
 	@echo "             THREADS=1 (PyTorch threads per notebook) NB=<notebook paths>"
+	@echo "             robustness: SEEDS=\"0 1 2\" THREADS=\"1 2\" (lists)"
 
 all: install notebooks ## install, execute every notebook (MODE, DEVICE, JOBS) and print the report
 
@@ -42,6 +46,10 @@ $(STAMP): pyproject.toml jupyter/overrides.json
 notebooks: $(STAMP) ## run lectures/ and solutions/ with papermill into build/ (MODE DEVICE SEED JOBS THREADS NB)
 	$(PY) -m coursetools.notebooks --mode $(MODE) --device $(DEVICE) --seed $(SEED) \
 		--jobs $(JOBS) --threads $(THREADS) --kernel $(KERNEL) $(NB)
+
+robustness: $(STAMP) ## run every notebook for each of SEEDS="0 1 2" x THREADS="1 2": one table (MODE NB JOBS)
+	$(PY) -m coursetools.robustness --mode $(MODE) --device $(DEVICE) --seeds $(SEEDS) \
+		--threads $(ROBUST_THREADS) --jobs $(JOBS) --kernel $(KERNEL) $(NB)
 
 # Two test workers share two cores: one PyTorch thread each (more would oversubscribe them).
 test: $(STAMP) sandbox-deps lint ## lint, then the whole test suite (library, every notebook in quick mode, grading)

@@ -18,7 +18,7 @@ import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +26,7 @@ NOTEBOOK_DIRS = ("lectures", "solutions")
 MODES = ("quick", "full")
 DEVICES = ("auto", "cpu", "cuda")
 DEVICE_LINE = re.compile(r"rnn_lib: device=(\w+)")
+FIGURE_LINE = re.compile(r"^rnn_lib: figure (\w+) = (.*)$", re.MULTILINE)  # runtime.report
 
 
 class UsageError(Exception):
@@ -40,6 +41,9 @@ class Result:
     device: str
     output: str
     error: str = ""
+    seed: int = 0
+    threads: int | None = None  # PyTorch CPU threads (OMP_NUM_THREADS) given to the kernel
+    figures: dict[str, str] = field(default_factory=dict)  # what rnn_lib.runtime.report printed
 
 
 def discover(root: Path = ROOT) -> list[Path]:
@@ -92,19 +96,29 @@ def _describe_failure(exc: Exception, executed: Path) -> str:
             f"raised {exc.ename}: {exc.evalue}".strip())
 
 
-def _device_used(path: Path) -> str:
-    """The device the notebook reported from rnn_lib.runtime.setup ('?' when it did not)."""
+def _printed(path: Path) -> str:
+    """Everything the executed notebook printed on stdout, cell after cell ('' if unreadable)."""
     try:
         nb = json.loads(path.read_text())
     except (OSError, ValueError):
-        return "?"
+        return ""
+    parts = []
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []):
             text = out.get("text", "")
-            match = DEVICE_LINE.search("".join(text) if isinstance(text, list) else text)
-            if match:
-                return match.group(1)
-    return "?"
+            parts.append("".join(text) if isinstance(text, list) else text)
+    return "".join(parts)
+
+
+def _device_used(printed: str) -> str:
+    """The device the notebook reported from rnn_lib.runtime.setup ('?' when it did not)."""
+    match = DEVICE_LINE.search(printed)
+    return match.group(1) if match else "?"
+
+
+def _figures(printed: str) -> dict[str, str]:
+    """name -> value of every `rnn_lib: figure` line (rnn_lib.runtime.report); last one wins."""
+    return {name: value.strip() for name, value in FIGURE_LINE.findall(printed)}
 
 
 def run_one(notebook: Path, out: Path, *, mode: str = "quick", device: str = "auto",
@@ -135,9 +149,15 @@ def run_one(notebook: Path, out: Path, *, mode: str = "quick", device: str = "au
     except Exception as exc:  # a failed notebook is reported, never fatal to the others
         error = _describe_failure(exc, out)
     seconds = time.perf_counter() - start
-    name = _relative(notebook)
-    return Result(name, "failed" if error else "ok", round(seconds, 1), _device_used(out),
-                  _relative(out), error)
+    printed = _printed(out)
+    return Result(_relative(notebook), "failed" if error else "ok", round(seconds, 1),
+                  _device_used(printed), _relative(out), error, seed=seed,
+                  threads=threads or _env_threads(), figures=_figures(printed))
+
+
+def _env_threads() -> int | None:
+    raw = os.environ.get("OMP_NUM_THREADS", "")
+    return int(raw) if raw.isdigit() else None
 
 
 def _relative(path: Path) -> str:
@@ -192,13 +212,19 @@ def _line(r: Result) -> str:
     return f"  {r.status:6} {r.seconds:7.1f} s  {r.device:5} {r.notebook}"
 
 
+def format_figures(figures: dict[str, str]) -> str:
+    """The figures a notebook reported, as `name=value` pairs on one line."""
+    return ", ".join(f"{name}={value}" for name, value in figures.items())
+
+
 def format_report(results: list[Result], mode: str) -> str:
     """The report as a plain-text table, failures listed with their cell below it."""
     width = max([len(r.notebook) for r in results] + [8])
-    lines = [f"{'notebook':{width}}  {'status':6}  {'seconds':>8}  device",
-             f"{'-' * width}  {'-' * 6}  {'-' * 8}  ------"]
+    lines = [f"{'notebook':{width}}  {'status':6}  {'seconds':>8}  device  figures",
+             f"{'-' * width}  {'-' * 6}  {'-' * 8}  ------  -------"]
     for r in results:
-        lines.append(f"{r.notebook:{width}}  {r.status:6}  {r.seconds:8.1f}  {r.device}")
+        lines.append(f"{r.notebook:{width}}  {r.status:6}  {r.seconds:8.1f}  {r.device:6}  "
+                     f"{format_figures(r.figures)}".rstrip())
     failed = [r for r in results if r.status != "ok"]
     total = sum(r.seconds for r in results)
     lines.append(f"{len(results) - len(failed)} of {len(results)} notebooks ran ({mode} mode), "
