@@ -57,7 +57,7 @@ test: $(STAMP) sandbox-deps lint ## lint, then the whole test suite (library, ev
 
 lint: $(STAMP) ## ruff on the code and on the notebooks
 	$(VENV)/bin/ruff check rnn_lib coursetools tests
-	$(VENV)/bin/nbqa ruff lectures solutions --ignore E402,F401,B018
+	$(VENV)/bin/nbqa ruff lectures solutions --ignore E402,F401,B018,E703
 
 lab: $(STAMP) ## start JupyterLab on the course's kernel
 	$(VENV)/bin/jupyter lab

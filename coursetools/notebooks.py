@@ -134,7 +134,8 @@ def run_one(notebook: Path, out: Path, *, mode: str = "quick", device: str = "au
     out.parent.mkdir(parents=True, exist_ok=True)
     # The kernel inherits this environment; the parameters cell reads the RNN_ variables too,
     # so a notebook's own defaults agree with what papermill injects.
-    os.environ.update(RNN_MODE=mode, RNN_DEVICE=device, RNN_SEED=str(seed))
+    # RNN_PROGRESS=0: no tqdm widgets, whose stored output would be a stale "0it" bar.
+    os.environ.update(RNN_MODE=mode, RNN_DEVICE=device, RNN_SEED=str(seed), RNN_PROGRESS="0")
     if threads:
         os.environ["OMP_NUM_THREADS"] = str(threads)
     start = time.perf_counter()

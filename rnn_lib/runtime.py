@@ -89,12 +89,12 @@ def setup(device: str | torch.device = "auto", seed: int = 0) -> torch.device:
     return resolved
 
 
-def report(**figures: float | int | str) -> dict:
+def report(**figures: float | int | str) -> None:
     """Print a notebook's headline results, one `rnn_lib: figure NAME = VALUE` line each.
 
     The notebook runner (`make notebooks`, `make robustness`) reads these lines back from the
     executed notebook, so its report shows what each run measured, not only that it ran.
-    Floats are printed with 4 significant digits. Returns the figures as given.
+    Floats are printed with 4 significant digits.
 
         report(lstm_accuracy=0.998, rnn_accuracy=0.124)
     """
@@ -103,4 +103,3 @@ def report(**figures: float | int | str) -> dict:
             raise SetupError(f"expected a figure name like 'lstm_accuracy', got {name!r}")
         text = f"{value:.4g}" if isinstance(value, float) else str(value)
         print(f"rnn_lib: figure {name} = {text}")
-    return figures

@@ -4,6 +4,7 @@ Every model in the course trains through `train`: what differs between tasks liv
 `loss_fn(model, batch)` the notebook passes in, so the loop itself is written once.
 """
 
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -110,7 +111,9 @@ def train(
         eval_fn: `eval_fn(model)` returns a dict of metrics; called (under no_grad, in eval
             mode) at the end of each epoch and, if `eval_every` is set, every that many steps.
         device: batches are moved there before `loss_fn` sees them (None: left as they are).
-        progress: show a tqdm progress bar (one per run, advancing per step).
+        progress: show a tqdm progress bar (one per run, advancing per step). Headless runs
+            set RNN_PROGRESS=0 to turn every bar off (the notebook runner does): an executed
+            notebook would otherwise keep a stale "0it" widget in its stored outputs.
 
     Returns:
         A `History` of step losses, epoch losses, evaluations and wall time.
@@ -127,7 +130,8 @@ def train(
     total = None
     if not callable(batches) and hasattr(batches, "__len__"):
         total = epochs * len(batches)
-    bar = tqdm(total=total, desc=desc, disable=not progress, leave=False)
+    headless = os.environ.get("RNN_PROGRESS", "1").strip() == "0"
+    bar = tqdm(total=total, desc=desc, disable=not progress or headless, leave=False)
     for epoch in range(1, epochs + 1):
         epoch_batches = batches() if callable(batches) else batches
         losses = []

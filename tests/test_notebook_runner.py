@@ -86,3 +86,13 @@ def test_discovery_finds_lectures_before_solutions():
     found = notebooks.discover()
     folders = [p.relative_to(notebooks.ROOT).parts[0] for p in found]
     assert folders == sorted(folders, key=("lectures", "solutions").index)
+
+
+def test_the_report_carries_the_figures_the_notebook_reported(tmp_path):
+    nb = _notebook(tmp_path / "fig.ipynb", "from rnn_lib.runtime import report, setup\n"
+                   "dev = setup(device, seed)\nreport(acc=0.75 + seed / 100, n=3)")
+    result = notebooks.run_one(nb, tmp_path / "out.ipynb", device="cpu", seed=2, threads=1)
+    assert result.status == "ok"
+    assert result.figures == {"acc": "0.77", "n": "3"}
+    assert (result.seed, result.threads) == (2, 1)
+    assert "acc=0.77, n=3" in notebooks.format_report([result], "quick")

@@ -62,3 +62,15 @@ def test_setup_seeds_every_generator(capsys):
     runtime.setup("cpu", 4)
     assert torch.rand(1).item() != first[2]
     assert "device=cpu seed=3" in capsys.readouterr().out
+
+
+def test_report_prints_one_line_per_figure_for_the_runner(capsys):
+    runtime.report(lstm_acc=0.987654321, steps=300, verdict="beats the bigram")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["rnn_lib: figure lstm_acc = 0.9877", "rnn_lib: figure steps = 300",
+                     "rnn_lib: figure verdict = beats the bigram"]
+
+
+def test_report_refuses_a_name_the_runner_cannot_read_back():
+    with pytest.raises(runtime.SetupError, match="expected a figure name"):
+        runtime.report(**{"lstm acc": 0.5})

@@ -83,3 +83,12 @@ def test_to_device_walks_containers_and_count_parameters():
     assert moved["b"][1] == 3 and torch.equal(moved["a"][0], torch.ones(1))
     assert to_device(obj, None) is obj
     assert count_parameters(torch.nn.Linear(3, 2)) == 8
+
+
+def test_rnn_progress_0_turns_the_bar_off_for_headless_runs(monkeypatch, capsys):
+    batches = [(torch.ones(4, 3), torch.zeros(4, 1))] * 3
+    train(torch.nn.Linear(3, 1), _mse, batches, epochs=1)
+    assert "3/3" in capsys.readouterr().err  # the bar, on a terminal's stderr
+    monkeypatch.setenv("RNN_PROGRESS", "0")
+    train(torch.nn.Linear(3, 1), _mse, batches, epochs=1)
+    assert capsys.readouterr().err == ""
