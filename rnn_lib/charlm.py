@@ -8,9 +8,10 @@ and is scored by its cross-entropy on held-out text, in nats per character,
 
     CE = -(1 / T) sum_t log p(x_t | x_<t),        perplexity = exp(CE).
 
-Lecture 07 compares three such models on the same split of the same text: a unigram model
-(ignores the past), a bigram model (looks one character back) and a recurrent model whose
-hidden state can, in principle, summarise the whole past. The corpus is CPython's own help
+Lecture 07 compares such models on the same split of the same text: a unigram model (ignores
+the past), a bigram model (looks one character back), smoothed n-grams that look up to n - 1
+characters back (`rnn_lib.ngram`) and a recurrent model whose hidden state can, in principle,
+summarise the whole past. The corpus is CPython's own help
 text (`pydoc_data.topics`), which ships with every Python, so nothing is downloaded.
 
 Letters used in shapes: N = batch size, T = sequence length, V = vocabulary size,

@@ -128,6 +128,55 @@ def generate_text(model, vocab, prompt: str, steps: int, **kwargs) -> str:
     return prompt + "".join(vocab.decode(out.tolist()))
 
 
+@torch.no_grad()
+def score_continuation(model, prompt: torch.Tensor, ids: torch.Tensor
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
+    """How the model itself (tau = 1, no top-k) rates a continuation of a prompt, step by step.
+
+    Reads prompt + ids teacher-forced: the states are the ones generation went through, so this
+    is the model's own judgement of text it drew, whatever temperature drew it.
+
+    Inputs:
+        - prompt: ids of shape (N, P), P >= 1 (or (P,)).
+        - ids: the continuation, of shape (N, S) (or (S,)).
+    Returns: (log_probs, entropy), both of shape (N, S) on the CPU:
+        log_probs[n, s] = log p(ids[n, s] | prompt, ids[n, :s]), and entropy[n, s] the entropy
+        (nats) of that next-character distribution: how unsure the model was at that step.
+    """
+    if prompt.dim() == 1:
+        prompt = prompt[None]  # (1, P)
+    if ids.dim() == 1:
+        ids = ids[None]  # (1, S)
+    if prompt.dim() != 2 or prompt.size(1) < 1 or ids.dim() != 2 or ids.size(0) != prompt.size(0):
+        raise ValueError(f"expected a prompt (N, P), P >= 1, and ids (N, S), got "
+                         f"{tuple(prompt.shape)} and {tuple(ids.shape)}")
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    P = prompt.size(1)
+    text = torch.cat([prompt, ids], 1).to(device)  # (N, P + S)
+    logits, _ = model(text[:, :-1])  # (N, P + S - 1, V)
+    logp = torch.log_softmax(logits[:, P - 1:].float(), -1).cpu()  # (N, S, V): predicts ids
+    model.train(was_training)
+    picked = logp.gather(-1, ids[..., None].cpu()).squeeze(-1)  # (N, S)
+    entropy = -(logp.exp() * logp).sum(-1)  # (N, S)
+    return picked, entropy
+
+
+def distinct_ngrams(text: str, n: int = 4) -> float:
+    """The fraction of a text's n-grams (overlapping) that are distinct: 1.0 never repeats one.
+
+    A crude diversity measure (Li et al. 2016 count distinct word n-grams): a generator stuck in
+    a loop ("the the the ...") scores low.
+    """
+    if n < 1:
+        raise ValueError(f"expected n >= 1, got {n}")
+    grams = [text[i:i + n] for i in range(len(text) - n + 1)]
+    if not grams:
+        raise ValueError(f"expected a text of at least {n} characters, got {len(text)}")
+    return len(set(grams)) / len(grams)
+
+
 def draw_unrolled(ax, inputs: str, outputs: str, *, feed_back: bool = False,
                   title: str | None = None) -> None:
     """Draw an unrolled RNN: inputs below, a cell per step, outputs above, the state between.

@@ -4,8 +4,9 @@ Karpathy, Johnson & Fei-Fei (2015) found LSTM cells that switch on inside quotes
 characters along a line, or follow bracket depth. Lecture 07 repeats the experiment on its own
 model: `trace_states` reads the top layer's state after every character of a passage,
 `text_features` computes simple per-character features of the passage, `correlate` ranks the
-units by how closely they follow a feature, and `plot_text_activation` draws one unit's value
-behind the text.
+units by how closely they follow a feature, `assign_units` matches each feature with its own
+unit, `busiest_window` finds a stretch of text where the features change, and
+`plot_text_activation` draws one unit's value behind the text.
 
 Letters used in shapes: T = passage length, H = hidden size.
 """
@@ -81,6 +82,63 @@ def correlate(activations: torch.Tensor, feature: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"expected a feature of length {a.size(0)}, got {f.numel()}")
     denom = a.norm(dim=0) * f.norm()
     return torch.where(denom > 0, (f @ a) / denom.clamp_min(1e-12), torch.zeros_like(denom))
+
+
+def assign_units(activations: torch.Tensor, features: dict[str, torch.Tensor]
+                 ) -> dict[str, tuple[int, float]]:
+    """Match every feature with a different unit, strongest correlations first.
+
+    Repeatedly takes the (feature, unit) pair of largest |correlation| among the features not
+    yet matched and the units not yet used, so no unit is shown twice (one unit that tracks
+    "line start" and "column" alike would otherwise answer for both).
+
+    Inputs:
+        - activations: of shape (T, H), H >= the number of features.
+        - features: name -> tensor of shape (T,).
+    Returns: name -> (unit, correlation), in the order of `features`.
+    """
+    if activations.size(1) < len(features):
+        raise ValueError(f"expected at least {len(features)} units, got {activations.size(1)}")
+    names = list(features)
+    r = torch.stack([correlate(activations, features[n]) for n in names])  # (F, H)
+    score = r.abs().clone()
+    chosen = {}
+    for _ in names:
+        flat = int(score.argmax())
+        f, unit = divmod(flat, score.size(1))
+        chosen[names[f]] = (unit, float(r[f, unit]))
+        score[f, :] = -1.0  # this feature is matched
+        score[:, unit] = -1.0  # and this unit is taken
+    return {n: chosen[n] for n in names}
+
+
+def busiest_window(text: str, features: dict[str, torch.Tensor], length: int) -> int:
+    """Where a window of `length` characters, starting at a line, shows every feature vary most.
+
+    Scores each candidate start (0 and every line start) by the sum over features of the
+    feature's standard deviation inside the window, divided by its standard deviation over the
+    whole text: a feature that is constant in the window (no quote at all, say) adds nothing.
+    Returns the best start.
+    """
+    T = len(text)
+    if not 0 < length <= T:
+        raise ValueError(f"expected 0 < length <= {T}, got {length}")
+    starts = torch.tensor([0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"
+                                 and i + 1 + length <= T])  # (S,)
+    score = torch.zeros(starts.numel(), dtype=torch.float64)
+    for f in features.values():
+        f = f.double()
+        if f.numel() != T:
+            raise ValueError(f"expected features of length {T}, got {f.numel()}")
+        overall = f.std()
+        if overall == 0:
+            continue
+        c1 = torch.cat([torch.zeros(1, dtype=f.dtype), f.cumsum(0)])  # window sums by difference
+        c2 = torch.cat([torch.zeros(1, dtype=f.dtype), (f * f).cumsum(0)])
+        mean = (c1[starts + length] - c1[starts]) / length
+        var = ((c2[starts + length] - c2[starts]) / length - mean**2).clamp_min(0)
+        score += var.sqrt() / overall
+    return int(starts[score.argmax()])
 
 
 def plot_text_activation(text: str, values, ax, *, width: int = 80, cmap: str = "coolwarm",

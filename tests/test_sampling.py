@@ -11,11 +11,13 @@ import torch  # noqa: E402
 from rnn_lib.charlm import CharRNN, CharRNNConfig  # noqa: E402
 from rnn_lib.sampling import (  # noqa: E402
     adjust_logits,
+    distinct_ngrams,
     draw_unrolled,
     generate,
     generate_text,
     next_probs,
     sample_next,
+    score_continuation,
 )
 from rnn_lib.vocab import Vocab  # noqa: E402
 
@@ -146,3 +148,30 @@ def test_draw_unrolled_draws_both_modes():
     plt.close(fig)
     with pytest.raises(ValueError, match="outputs"):
         draw_unrolled(axes[0], "hell", "ell")
+
+
+def test_score_continuation_is_the_generation_distribution_at_temperature_one():
+    torch.manual_seed(0)
+    model = CharRNN(CharRNNConfig(6, 8, 2, embedding_dim=4)).double()
+    prompt = torch.randint(0, 6, (3, 4))
+    gen = generate(model, prompt, 10, temperature=1.0, generator=torch.Generator().manual_seed(1))
+    logp, entropy = score_continuation(model, prompt, gen.ids)
+    assert logp.shape == entropy.shape == (3, 10)
+    expected = gen.probs.gather(-1, gen.ids[..., None]).squeeze(-1).log()  # (3, 10)
+    assert torch.allclose(logp.double(), expected.double(), atol=1e-5)
+    h = -(gen.probs * gen.probs.log()).sum(-1)
+    assert torch.allclose(entropy.double(), h.double(), atol=1e-5)
+    # a greedy step takes the most likely character, so its -log p is at most the entropy
+    greedy = generate(model, prompt, 10, temperature=0)
+    logp, entropy = score_continuation(model, prompt, greedy.ids)
+    assert (-logp <= entropy + 1e-6).all()
+    with pytest.raises(ValueError, match="prompt"):
+        score_continuation(model, prompt, gen.ids[:2])
+
+
+def test_distinct_ngrams_by_hand():
+    assert distinct_ngrams("abab", 2) == pytest.approx(2 / 3)  # ab, ba, ab
+    assert distinct_ngrams("abcdef", 3) == 1.0
+    assert distinct_ngrams("aaaaaa", 2) == pytest.approx(1 / 5)
+    with pytest.raises(ValueError, match="at least"):
+        distinct_ngrams("ab", 3)

@@ -10,7 +10,14 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from rnn_lib.charlm import CharRNN, CharRNNConfig  # noqa: E402
-from rnn_lib.units import correlate, plot_text_activation, text_features, trace_states  # noqa: E402
+from rnn_lib.units import (  # noqa: E402
+    assign_units,
+    busiest_window,
+    correlate,
+    plot_text_activation,
+    text_features,
+    trace_states,
+)
 
 
 def test_trace_states_are_the_top_layer_cell_states_after_each_character():
@@ -70,3 +77,31 @@ def test_plot_text_activation_draws_one_coloured_cell_per_character():
             plot_text_activation(text, values[:-1], ax)
     finally:
         plt.close(fig)
+
+
+def test_assign_units_never_picks_a_unit_twice():
+    gen = torch.Generator().manual_seed(0)
+    T = 200
+    a = (torch.rand(T, generator=gen) > 0.5).double()
+    b = (torch.rand(T, generator=gen) > 0.5).double()
+    acts = 0.1 * torch.randn(T, 6, generator=gen, dtype=torch.float64)
+    acts[:, 4] += a + 0.9 * b  # unit 4 follows a best, and b better than any other unit does
+    acts[:, 1] += -0.3 * b + 0.3 * torch.randn(T, generator=gen, dtype=torch.float64)  # b, noisy
+    chosen = assign_units(acts, {"a": a, "b": b})
+    assert list(chosen) == ["a", "b"]
+    assert chosen["a"][0] == 4 and chosen["b"][0] == 1 and chosen["b"][1] < 0
+    # unconstrained, both features would pick unit 4
+    assert int(correlate(acts, b).abs().argmax()) == 4
+    assert chosen["a"][1] == pytest.approx(correlate(acts, a)[4].item())
+    with pytest.raises(ValueError, match="units"):
+        assign_units(acts[:, :1], {"a": a, "b": b})
+
+
+def test_busiest_window_starts_at_a_line_where_the_features_vary():
+    text = "plain words here\n" * 6 + 'a "quote" (x)\n' + "plain words here\n" * 6
+    features = text_features(text)
+    start = busiest_window(text, features, length=15)
+    assert text[start:].startswith('a "quote"')
+    assert start == 0 or text[start - 1] == "\n"
+    with pytest.raises(ValueError, match="length"):
+        busiest_window(text, features, length=0)
