@@ -3,7 +3,7 @@
 Lecture 02 derives these equations; this file is them, line by line. The model, for each
 sequence n in a batch and each time step t = 1..T:
 
-    a_t = W_xh x_t + W_hh h_{t-1} + b_h        pre-activation
+    a_t = W_ih x_t + W_hh h_{t-1} + b_h        pre-activation
     h_t = tanh(a_t)                            hidden state
     o_t = W_hy h_t + b_y                       logits
     p_t = softmax(o_t)                         class probabilities
@@ -16,10 +16,12 @@ output at step t and the next step through W_hh:
     do_t = (p_t - onehot(y_t)) / N
     dh_t = W_hy^T do_t + W_hh^T da_{t+1}       (da_{T+1} = 0)
     da_t = dh_t * (1 - h_t^2)
-    dW_hy = sum_t do_t h_t^T     dW_xh = sum_t da_t x_t^T     dW_hh = sum_t da_t h_{t-1}^T
+    dW_hy = sum_t do_t h_t^T     dW_ih = sum_t da_t x_t^T     dW_hh = sum_t da_t h_{t-1}^T
     dh_0 = W_hh^T da_1
 
-Weight layouts follow PyTorch (`W_xh` of shape (H, D), like `nn.RNN.weight_ih_l0`).
+Names and layouts follow PyTorch: `W_ih` of shape (H, D) is `nn.RNN.weight_ih_l0`, `W_hh` is
+`weight_hh_l0`; the one bias `b_h` plays the part of PyTorch's `bias_ih_l0 + bias_hh_l0`
+(only their sum matters). `W_hy`, `b_y` are the output layer (an `nn.Linear`).
 Where: N = batch size, T = sequence length, D = input size, H = hidden size, C = classes.
 """
 
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-PARAM_NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
+PARAM_NAMES = ("W_ih", "W_hh", "b_h", "W_hy", "b_y")
 
 
 def init_params(input_size: int, hidden_size: int, num_classes: int, rng: np.random.Generator,
@@ -35,11 +37,11 @@ def init_params(input_size: int, hidden_size: int, num_classes: int, rng: np.ran
     """Random float64 parameters of a vanilla RNN with a softmax output.
 
     Returns:
-        dict with W_xh (H, D), W_hh (H, H), b_h (H,), W_hy (C, H), b_y (C,).
+        dict with W_ih (H, D), W_hh (H, H), b_h (H,), W_hy (C, H), b_y (C,).
     """
     D, H, C = input_size, hidden_size, num_classes
     return {
-        "W_xh": rng.normal(0.0, scale, (H, D)),
+        "W_ih": rng.normal(0.0, scale, (H, D)),
         "W_hh": rng.normal(0.0, scale, (H, H)),
         "b_h": rng.normal(0.0, scale, H),
         "W_hy": rng.normal(0.0, scale, (C, H)),
@@ -65,7 +67,7 @@ def forward(params: dict, x: np.ndarray, y: np.ndarray, h0: np.ndarray) -> tuple
     hs = [h0]
     probs = []
     for t in range(T):
-        a = x[:, t] @ params["W_xh"].T + hs[-1] @ params["W_hh"].T + params["b_h"]  # (N, H)
+        a = x[:, t] @ params["W_ih"].T + hs[-1] @ params["W_hh"].T + params["b_h"]  # (N, H)
         hs.append(np.tanh(a))  # (N, H)
         o = hs[-1] @ params["W_hy"].T + params["b_y"]  # (N, C)
         e = np.exp(o - o.max(axis=1, keepdims=True))  # shifted: exp never overflows
@@ -98,7 +100,7 @@ def backward(params: dict, cache: dict) -> dict[str, np.ndarray]:
         grads["b_y"] += do[:, t].sum(axis=0)
         dh = do[:, t] @ params["W_hy"] + da_next @ params["W_hh"]  # (N, H): two paths into h_t
         da = dh * (1.0 - hs[:, t + 1] ** 2)  # (N, H): tanh' = 1 - tanh^2
-        grads["W_xh"] += da.T @ x[:, t]  # (H, D)
+        grads["W_ih"] += da.T @ x[:, t]  # (H, D)
         grads["W_hh"] += da.T @ hs[:, t]  # (H, H): the same W_hh at every step
         grads["b_h"] += da.sum(axis=0)
         da_next = da
@@ -148,8 +150,11 @@ def gradient_check(params: dict, x: np.ndarray, y: np.ndarray, h0: np.ndarray,
 def orthogonal_with_radius(n: int, radius: float, rng: np.random.Generator) -> np.ndarray:
     """A random orthogonal n x n matrix times `radius`: every eigenvalue has modulus `radius`.
 
-    All its singular values equal `radius` too, so multiplying by it k times scales every
-    vector's norm by exactly radius**k: the cleanest case for vanishing/exploding gradients.
+    Its spectral radius (largest |eigenvalue|) and its spectral norm (largest singular value,
+    the operator 2-norm) are then the same number, because every singular value equals
+    `radius` too. So multiplying by it k times scales every vector's norm by exactly
+    radius**k: the cleanest case for vanishing/exploding gradients. (For a general matrix the
+    radius is only a lower bound on the norm, and the gradient bound needs the norm.)
     """
     q, r = np.linalg.qr(rng.normal(size=(n, n)))
     return radius * q * np.sign(np.diag(r))  # the sign fix makes q uniformly distributed
@@ -165,7 +170,7 @@ def hidden_jacobian_norms(W_hh: np.ndarray, drive: np.ndarray, h0: np.ndarray,
 
     Inputs:
         W_hh: recurrent weights of shape (H, H).
-        drive: the input's contribution u_t = W_xh x_t + b_h, of shape (T, H).
+        drive: the input's contribution u_t = W_ih x_t + b_h, of shape (T, H).
         h0: the initial state of shape (H,).
         nonlinearity: "tanh" or "linear".
 
@@ -195,7 +200,7 @@ def _check_shapes(params: dict, x: np.ndarray, y: np.ndarray, h0: np.ndarray) ->
     missing = [name for name in PARAM_NAMES if name not in params]
     if missing:
         raise ValueError(f"expected parameters {PARAM_NAMES}, got {tuple(params)}")
-    H, D = params["W_xh"].shape
+    H, D = params["W_ih"].shape
     C = params["W_hy"].shape[0]
     if x.ndim != 3 or x.shape[2] != D:
         raise ValueError(f"expected x of shape (N, T, {D}), got {x.shape}")

@@ -22,7 +22,7 @@ def _torch_loss(params, x, y, h0):
     h = h0
     loss = 0.0
     for t in range(x.shape[1]):
-        h = torch.tanh(x[:, t] @ params["W_xh"].T + h @ params["W_hh"].T + params["b_h"])
+        h = torch.tanh(x[:, t] @ params["W_ih"].T + h @ params["W_hh"].T + params["b_h"])
         logits = h @ params["W_hy"].T + params["b_y"]
         loss = loss + F.cross_entropy(logits, y[:, t], reduction="sum")
     return loss / x.shape[0]
@@ -63,7 +63,7 @@ def test_gradient_check_catches_a_wrong_gradient(monkeypatch):
 
     monkeypatch.setattr(bptt, "backward", no_future)
     errors = bptt.gradient_check(params, x, y, h0)
-    assert errors["W_xh"] > 1e-2 and errors["h0"] > 0.5, errors
+    assert errors["W_ih"] > 1e-2 and errors["h0"] > 0.5, errors
 
 
 def test_numerical_gradient_restores_the_array():
@@ -91,6 +91,20 @@ def test_linear_jacobian_norms_are_powers_of_the_radius():
     W = bptt.orthogonal_with_radius(5, 1.1, rng)
     norms = bptt.hidden_jacobian_norms(W, rng.normal(size=(30, 5)), np.zeros(5), "linear")
     np.testing.assert_allclose(norms, 1.1 ** np.arange(31), rtol=1e-10)
+
+
+def test_the_bound_needs_the_norm_not_the_radius():
+    """A non-normal W_hh with spectral radius 0.9 but spectral norm > 1: the linear RNN's
+    gradient first grows (bounded by norm**k, not radius**k), and vanishes only later."""
+    W = np.array([[0.9, 2.0], [0.0, 0.9]])  # eigenvalues 0.9, 0.9
+    assert np.abs(np.linalg.eigvals(W)).max() == pytest.approx(0.9)
+    sigma = np.linalg.norm(W, 2)
+    assert sigma > 2
+    norms = bptt.hidden_jacobian_norms(W, np.zeros((60, 2)), np.zeros(2), "linear")
+    k = np.arange(61)
+    assert np.all(norms <= sigma**k * (1 + 1e-12))  # the bound with the norm holds
+    assert norms[5] > 1 and np.any(norms > 0.9**k * 10)  # the "bound" with the radius does not
+    assert norms[60] < norms[5]  # eventually radius < 1 wins
 
 
 def test_tanh_jacobian_norms_match_torch_autograd():
