@@ -8,12 +8,16 @@ circle", so every image carries both captions as references. Some colour-shape p
 images with at least one of them, to measure whether the model composes colour and shape.
 
 The model follows Show and Tell (Vinyals et al. 2015): a CNN turns the image into a vector of
-the word-embedding size, fed to an LSTM cell as its first input; after that the cell reads the
-previous word (the true one during training: teacher forcing) and predicts the next:
+the word-embedding size, fed to an LSTM cell as its first input (step 0, which predicts
+nothing); after that the cell reads the previous word (the true one during training: teacher
+forcing) and predicts the next. For a caption w_1..w_n, with w_0 = <bos> and w_{n+1} = <eos>:
 
-    h_{-1}, c_{-1} = LSTMCell(CNN(I), (0, 0))
-    h_t, c_t = LSTMCell(W_e w_{t-1}, (h_{t-1}, c_{t-1})),  w_{-1} = <bos>
+    h_0, c_0 = LSTMCell(CNN(I), (0, 0))                               `start`
+    h_t, c_t = LSTMCell(W_e w_{t-1}, (h_{t-1}, c_{t-1})),  t = 1..n+1  `step` (t-th call)
     p(w_t | I, w_<t) = softmax(W_o h_t + b_o)
+
+so `caption_batches` gives inputs[:, t-1] = w_{t-1} (<bos> w_1..w_n) and targets[:, t-1] = w_t
+(w_1..w_n <eos>), and the loss averages -log p(w_t | I, w_<t) over t = 1..n+1.
 
 where N = batch size, S = image side, T = caption length (+1 for bos/eos), E = embedding
 size, H = hidden size, V = vocabulary size.
@@ -224,22 +228,28 @@ class ShapeEncoder(nn.Module):
 
 
 class CaptionModel(nn.Module):
-    """Show and Tell: a CNN encoder and an LSTMCell decoder (DecoderRNN)."""
+    """Show and Tell: a CNN encoder and an LSTMCell decoder (DecoderRNN).
+
+    `encoder`: any module mapping images (N, 3, S, S) to features (N, E) can replace the CNN,
+    for example `caption_baselines.ConstantFeature` for a decoder that never sees the image.
+    """
 
     def __init__(self, vocab_size: int, embed_size: int = 64, hidden_size: int = 256,
-                 image_size: int = 32, channels: int = 32, pad_id: int = 0):
+                 image_size: int = 32, channels: int = 32, pad_id: int = 0,
+                 encoder: nn.Module | None = None):
         super().__init__()
-        self.encoder = ShapeEncoder(embed_size, image_size, channels)
+        self.encoder = encoder if encoder is not None else \
+            ShapeEncoder(embed_size, image_size, channels)
         self.embed = nn.Embedding(vocab_size, embed_size, padding_idx=pad_id)
         self.cell = nn.LSTMCell(embed_size, hidden_size)
         self.out = nn.Linear(hidden_size, vocab_size)
 
     def start(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The state after reading the image: (h, c), each of shape (N, H)."""
+        """The state (h_0, c_0) after reading the image at step 0, each of shape (N, H)."""
         return self.cell(self.encoder(images))  # zero initial state, image as first input
 
     def step(self, tokens: torch.Tensor, state: tuple) -> tuple[torch.Tensor, tuple]:
-        """One decoding step: previous tokens (N,) -> log-probs (N, V) and the new state."""
+        """Step t >= 1: tokens w_{t-1} (N,) -> log p(w_t | I, w_<t) (N, V) and the new state."""
         h, c = self.cell(self.embed(tokens), state)  # (N, H) each
         return F.log_softmax(self.out(h), dim=-1), (h, c)
 
