@@ -88,3 +88,15 @@ def lexicon() -> dict[str, tuple[str, ...]]:
     for es, en in PREPOSITIONS + FUNCTION_WORDS:
         lex[es] = tuple(en.split())
     return lex
+
+
+def word_classes() -> dict[str, str]:
+    """The class of every source word form: "noun", "adjective", "determiner", "verb",
+    "preposition" or "function word" (que, y, del)."""
+    out = {f: "noun" for sg, pl, *_ in NOUNS for f in (sg, pl)}
+    out |= {f: "adjective" for forms, _, _ in ADJECTIVES for f in forms}
+    out |= {f: "determiner" for forms, _ in DETERMINERS for f in forms}
+    out |= {f: "verb" for sg, pl, _, _ in TRANSITIVE + INTRANSITIVE for f in (sg, pl)}
+    out |= {es: "preposition" for es, _ in PREPOSITIONS}
+    out |= {es: "function word" for es, _ in FUNCTION_WORDS}
+    return out

@@ -4,7 +4,8 @@ at a time (Sutskever, Vinyals & Le 2014; Cho et al. 2014), optionally with atten
 
     Encoder      embedding -> LSTM (bidirectional by default) over the source
                  h_1..h_S (the memory) and a start state for the decoder
-    Decoder      one step: embedding of y_{t-1} -> LSTMCell -> linear -> logits of y_t
+    Decoder      one step: embedding of y_{t-1} -> LSTMCell -> linear -> logits of y_t;
+                 optionally with one fixed context c (the mean h_j) fed at every step
     AttnDecoder  one step with attention: context c_t = attend(s_{t-1}, h_1..h_S);
                  LSTMCell on [emb(y_{t-1}); c_t] -> s_t; linear on [s_t; c_t; emb] -> logits
     Seq2Seq      the decoder loop (teacher forcing with a ratio) and the `step` function that
@@ -82,27 +83,60 @@ class Encoder(nn.Module):
                        torch.tanh(self.bridge_c(c_last)))
 
 
+def mean_memory(memory: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The mean of the encoder states over the real positions of each sentence.
+
+    Inputs: memory of shape (N, S, K), mask (BoolTensor) of shape (N, S).
+    Returns a tensor of shape (N, K): sum_j mask_j h_j / sum_j mask_j.
+    """
+    weights = mask.to(memory.dtype)  # (N, S)
+    return (weights.unsqueeze(-1) * memory).sum(1) / weights.sum(1, keepdim=True)  # (N, K)
+
+
 class Decoder(nn.Module):
-    """One decoder step without attention: everything about the source must fit in (h, c).
+    """One decoder step without attention: everything about the source must fit in a fixed
+    vector, the start state (h, c) and, with `context_size`, one fixed context c.
 
-    Args: vocab_size (V), emb_size (E), hidden_size (H), pad_id.
+    Without context (Sutskever et al. 2014) the source enters only through s_0:
+        s_t = LSTMCell(emb(y_{t-1}), s_{t-1}),  logits_t = Linear(s_t)
+    With context (Cho et al. 2014) the same c, the mean of the encoder states, is fed at
+    every step, as the attention decoder feeds its c_t, but it does not change with t:
+        s_t = LSTMCell([emb(y_{t-1}); c], s_{t-1}),  logits_t = Linear([s_t; c; emb(y_{t-1})])
 
-    Inputs: y_prev of shape (N,) (the previous target token), state (a dict with h, c).
+    Args: vocab_size (V), emb_size (E), hidden_size (H), pad_id, context_size (K, the
+        encoder's memory size D*H; 0 for no context).
+
+    Inputs: y_prev of shape (N,) (the previous target token), state (a dict with h, c and,
+        with context, "context" of shape (N, K)).
     Outputs: logits of shape (N, V), the new state, and None (no attention weights).
     """
 
-    def __init__(self, vocab_size: int, emb_size: int, hidden_size: int, pad_id: int = 0):
+    def __init__(self, vocab_size: int, emb_size: int, hidden_size: int, pad_id: int = 0,
+                 context_size: int = 0):
         super().__init__()
+        self.context_size = context_size
         self.embedding = nn.Embedding(vocab_size, emb_size, padding_idx=pad_id)
-        self.cell = nn.LSTMCell(emb_size, hidden_size)
-        self.out = nn.Linear(hidden_size, vocab_size)
+        self.cell = nn.LSTMCell(emb_size + context_size, hidden_size)
+        extra = context_size + emb_size if context_size else 0
+        self.out = nn.Linear(hidden_size + extra, vocab_size)
 
     def init_state(self, enc: Encoded) -> dict:
-        return {"h": enc.h, "c": enc.c}
+        if not self.context_size:
+            return {"h": enc.h, "c": enc.c}
+        if enc.memory.shape[-1] != self.context_size:
+            raise ValueError(f"expected memory of size {self.context_size}, "
+                             f"got {enc.memory.shape[-1]}")
+        return {"h": enc.h, "c": enc.c, "context": mean_memory(enc.memory, enc.mask)}
 
     def forward(self, y_prev: torch.Tensor, state: dict):
-        h, c = self.cell(self.embedding(y_prev), (state["h"], state["c"]))  # (N, H) each
-        return self.out(h), {"h": h, "c": c}, None  # logits (N, V)
+        emb = self.embedding(y_prev)  # (N, E)
+        if not self.context_size:
+            h, c = self.cell(emb, (state["h"], state["c"]))  # (N, H) each
+            return self.out(h), {"h": h, "c": c}, None  # logits (N, V)
+        ctx = state["context"]  # (N, K), the same at every step
+        h, c = self.cell(torch.cat([emb, ctx], dim=-1), (state["h"], state["c"]))  # (N, H)
+        logits = self.out(torch.cat([h, ctx, emb], dim=-1))  # (N, V)
+        return logits, {**state, "h": h, "c": c}, None
 
 
 class AttnDecoder(nn.Module):
@@ -189,13 +223,18 @@ class Seq2Seq(nn.Module):
 
 
 def make_model(src_vocab_size: int, tgt_vocab_size: int, attention: bool, emb_size: int = 64,
-               hidden_size: int = 128, bidirectional: bool = True, pad_id: int = 0) -> Seq2Seq:
-    """A Seq2Seq with an `AttnDecoder` (attention=True) or a plain `Decoder`, same encoder."""
+               hidden_size: int = 128, bidirectional: bool = True, pad_id: int = 0,
+               context: bool = False) -> Seq2Seq:
+    """A Seq2Seq with an `AttnDecoder` (attention=True) or a plain `Decoder`, same encoder.
+    `context` (plain decoder only) feeds the mean encoder state at every step (Cho et al.)."""
     enc = Encoder(src_vocab_size, emb_size, hidden_size, bidirectional, pad_id)
     if attention:
+        if context:
+            raise ValueError("expected context=False with attention (its context is c_t)")
         dec = AttnDecoder(tgt_vocab_size, emb_size, hidden_size, enc.output_size, pad_id=pad_id)
     else:
-        dec = Decoder(tgt_vocab_size, emb_size, hidden_size, pad_id)
+        dec = Decoder(tgt_vocab_size, emb_size, hidden_size, pad_id,
+                      context_size=enc.output_size if context else 0)
     return Seq2Seq(enc, dec)
 
 

@@ -15,6 +15,18 @@ so every sentence pair comes with its word alignment. What makes translation non
 - prepositional phrases, relative clauses ("que ...") and coordination ("y ...") nest, so
   sentences run from 3 to 30+ words.
 
+With `verb_final=True` (lecture 09's corpus) the source puts the verb after its object, as
+German subordinate clauses and Japanese do (a prepositional phrase of the verb stays after it,
+as in German's "Nachfeld"), and does not mark the verb's number:
+
+    S -> NP_subj NP_obj V [PP]  (source)   los perros la casa ve en el parque
+    S -> NP_subj V NP_obj [PP]  (target)   the dogs see the house in the park
+
+so the verb moves over the whole object, with the object's own modifiers and relative clauses
+(verb-final too: "que el pan come" -> "that eats the bread"), and the English verb (sees /
+see) must get its number from the subject, several words away. Word-by-word substitution no
+longer gives the translation.
+
 The test split is longer than the training split on average (its lengths are spread evenly,
 while the grammar mostly makes short sentences), and an optional third split holds sentences
 longer than any seen in training.
@@ -50,6 +62,18 @@ def _word(src: str, tgt: str) -> Phrase:
     return Phrase([(src, tuple(tgt.split()))], [0])
 
 
+def _reorder(parts: list[Phrase], tgt_order: list[int]) -> Phrase:
+    """Join `parts` in source order; on the target side they come in `tgt_order` (a
+    permutation of their indices), each keeping its own internal order."""
+    out, offsets = Phrase(), []
+    for part in parts:
+        offsets.append(len(out.units))
+        out.units += part.units
+    for k in tgt_order:
+        out.order += [offsets[k] + i for i in parts[k].order]
+    return out
+
+
 class Grammar:
     """Random sentence pairs from the synchronous grammar.
 
@@ -58,10 +82,15 @@ class Grammar:
         p_mod: chance that a noun phrase takes a modifier (a PP or a relative clause); it
             shrinks with depth, so the recursion always ends.
         p_and: chance of one more coordinated clause ("y ...").
+        verb_final: source verbs follow their object (S O V [PP] -> S V O [PP]), and take
+            one form for both numbers (the singular's): English must find the number in the
+            subject. False (the default): the same order on both sides, verbs agree.
     """
 
-    def __init__(self, rng: random.Random, p_mod: float = 0.35, p_and: float = 0.25):
+    def __init__(self, rng: random.Random, p_mod: float = 0.35, p_and: float = 0.25,
+                 verb_final: bool = False):
         self.rng, self.p_mod, self.p_and = rng, p_mod, p_and
+        self.verb_final = verb_final
 
     def sentence(self) -> Phrase:
         s = self.clause(0)
@@ -78,13 +107,14 @@ class Grammar:
         k = 0 if number == "s" else 1
         if r.random() < 0.7:  # VP -> V_t NP
             verb = r.choice(TRANSITIVE)
-            vp = _word(verb[k], verb[2 + k]).add(self.noun_phrase(depth + 1, bare_ok=True))
+            obj = self.noun_phrase(depth + 1, bare_ok=True)
         else:  # VP -> V_i
             verb = r.choice(INTRANSITIVE)
-            vp = _word(verb[k], verb[2 + k])
-        if r.random() < self.p_mod / (1 + depth):  # VP -> VP PP
-            vp.add(self.prep_phrase(depth + 1))
-        return vp
+            obj = Phrase()
+        pp = self.prep_phrase(depth + 1) if r.random() < self.p_mod / (1 + depth) else Phrase()
+        if self.verb_final:  # source: [NP] V [PP]; target: V [NP] [PP]; one verb form
+            return _reorder([obj, _word(verb[0], verb[2 + k]), pp], [1, 0, 2])
+        return _word(verb[k], verb[2 + k]).add(obj).add(pp)
 
     def prep_phrase(self, depth: int) -> Phrase:
         es, en = self.rng.choice(PREPOSITIONS)
@@ -197,10 +227,12 @@ def _spread(grammar: Grammar, n: int, lo: int, hi: int, taken: set) -> list[Pair
 
 
 def make_corpus(n_train: int, n_test: int, max_len: int = 24, min_test_len: int = 8,
-                n_longer: int = 0, extra: int = 6, seed: int = 0) -> Corpus:
+                n_longer: int = 0, extra: int = 6, seed: int = 0,
+                verb_final: bool = False) -> Corpus:
     """Sample a `Corpus`: `n_train` distinct pairs with source length <= max_len (as the
     grammar makes them: mostly short), `n_test` pairs spread evenly over the source lengths
     min_test_len..max_len, and `n_longer` pairs spread over max_len+1..max_len+extra.
+    `verb_final` chooses the source word order (see `Grammar`).
 
     Raises ValueError when min_test_len is not in 3..max_len, or when the grammar cannot fill
     the splits (too many pairs asked for the lengths allowed).
@@ -209,7 +241,8 @@ def make_corpus(n_train: int, n_test: int, max_len: int = 24, min_test_len: int 
         raise ValueError(f"expected 3 <= min_test_len <= max_len, got {min_test_len}, {max_len}")
     rng = random.Random(seed)
     # long sentences are rare under the default probabilities: a richer grammar finds them
-    short, long_ = Grammar(rng), Grammar(rng, p_mod=0.8, p_and=0.45)
+    short = Grammar(rng, verb_final=verb_final)
+    long_ = Grammar(rng, p_mod=0.8, p_and=0.45, verb_final=verb_final)
     test = _spread(long_, n_test, min_test_len, max_len, set())
     longer = _spread(long_, n_longer, max_len + 1, max_len + extra, set())
     held_out = {p.src for p in test + longer}

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from rnn_lib.decoding import greedy_decode
-from rnn_lib.seq2seq import Encoder, make_model, seq2seq_loss, translate
+from rnn_lib.seq2seq import Encoder, make_model, mean_memory, seq2seq_loss, translate
 from rnn_lib.training import train
 
 SV, TV, PAD, BOS, EOS = 11, 9, 0, 2, 3
@@ -63,10 +63,11 @@ def test_forward_shapes(attention):
         assert out.attention is None
 
 
-@pytest.mark.parametrize("attention", [True, False])
-def test_forward_equals_stepping_by_hand(attention):
+@pytest.mark.parametrize(("attention", "context"), [(True, False), (False, False), (False, True)])
+def test_forward_equals_stepping_by_hand(attention, context):
     torch.manual_seed(0)
-    model = make_model(SV, TV, attention, emb_size=8, hidden_size=10, pad_id=PAD).eval()
+    model = make_model(SV, TV, attention, emb_size=8, hidden_size=10, pad_id=PAD,
+                       context=context).eval()
     src, lengths, tgt_in = batch()
     logits = model(src, lengths, tgt_in).logits
     state = model.start(src, lengths)
@@ -115,3 +116,33 @@ def test_tiny_overfit_reaches_near_zero_loss_and_translates():
     assert hist.step_loss[0] > 1.5 and hist.step_loss[-1] < 0.02
     assert translate(model, src, lengths, BOS, EOS) == targets
     assert translate(model, src, lengths, BOS, EOS, beam_size=3) == targets
+
+
+def test_mean_memory_averages_the_real_positions_only():
+    memory = torch.arange(2 * 3 * 2, dtype=torch.float32).reshape(2, 3, 2)
+    mask = torch.tensor([[True, True, True], [True, False, False]])
+    expected = torch.stack([memory[0].mean(0), memory[1, 0]])
+    assert torch.equal(mean_memory(memory, mask), expected)
+
+
+def test_context_decoder_sees_the_mean_encoder_state_at_every_step():
+    torch.manual_seed(0)
+    model = make_model(SV, TV, False, emb_size=8, hidden_size=10, pad_id=PAD, context=True)
+    src, lengths, tgt_in = batch()
+    state = model.start(src, lengths)
+    enc = model.encoder(src, lengths)
+    assert torch.allclose(state["context"], mean_memory(enc.memory, enc.mask))
+    assert state["context"].shape == (3, 20)  # D*H: bidirectional, 10 per direction
+    # the context stays the same while h and c move on
+    _, after = model.step(tgt_in[:, 0], state)
+    assert torch.equal(after["context"], state["context"])
+    assert not torch.equal(after["h"], state["h"])
+    # changing the source only through the context changes the output (it is used)
+    out1, _ = model.step(tgt_in[:, 0], state)
+    out2, _ = model.step(tgt_in[:, 0], {**state, "context": state["context"] + 1.0})
+    assert not torch.allclose(out1, out2)
+    # sizes: the cell reads [emb; c], the output layer [s; c; emb]
+    assert model.decoder.cell.weight_ih.shape == (40, 8 + 20)
+    assert model.decoder.out.weight.shape == (TV, 10 + 20 + 8)
+    with pytest.raises(ValueError, match="expected context=False with attention"):
+        make_model(SV, TV, True, context=True)

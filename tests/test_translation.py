@@ -6,7 +6,15 @@ import pytest
 import torch
 
 from rnn_lib import translation
-from rnn_lib.lexicon import ADJECTIVES, DETERMINERS, NOUNS, lexicon
+from rnn_lib.lexicon import (
+    ADJECTIVES,
+    DETERMINERS,
+    INTRANSITIVE,
+    NOUNS,
+    TRANSITIVE,
+    lexicon,
+    word_classes,
+)
 from rnn_lib.translation import (
     Grammar,
     Pair,
@@ -163,3 +171,68 @@ def test_bleu_by_length_buckets(corpus):
     assert scores == pytest.approx({"8-12": 100.0, "13-16": 100.0})  # empty bucket left out
     wrong = ["the the the" for _ in refs]
     assert all(s < 5 for s in bleu_by_length(corpus.test, wrong, [8, 13, 17]).values())
+
+
+@pytest.fixture(scope="module")
+def verb_final():
+    return make_corpus(600, 120, max_len=16, min_test_len=8, seed=1, verb_final=True)
+
+
+VERB_EN = {sg: (en_sg, en_pl) for sg, _, en_sg, en_pl in TRANSITIVE + INTRANSITIVE}
+
+
+def test_verb_final_source_puts_the_verb_after_its_object(verb_final):
+    lex = lexicon()
+    moved = 0
+    for pair in verb_final.train + verb_final.test:
+        assert sorted(j for js in pair.align for j in js) == list(range(len(pair.tgt)))
+        for i, word in enumerate(pair.src):
+            got = tuple(pair.tgt[j] for j in pair.align[i])
+            if word in VERB_EN:  # one source form; English picks the number
+                assert len(got) == 1 and got[0] in VERB_EN[word], str(pair)
+            else:
+                assert got == lex[word], str(pair)
+        for i, word in enumerate(pair.src):
+            if word in VERB_EN and i > 0 and pair.src[i - 1] in set(NOUN_EN) | POST_ADJ:
+                # the word before a verb (the end of its object or subject) comes after it
+                # in English, unless it ends the subject of an intransitive verb
+                if pair.align[i - 1][0] > pair.align[i][0]:
+                    moved += 1
+    assert moved > 100  # the verb really moves over its object, often
+    assert not any(w in pair.src for pair in verb_final.train for w in
+                   {pl for _, pl, _, _ in TRANSITIVE + INTRANSITIVE})  # no plural verb forms
+
+
+def test_verb_final_english_verb_agrees_with_the_subject():
+    g = Grammar(random.Random(5), verb_final=True, p_mod=0.0, p_and=0.0)
+    for _ in range(200):
+        pair = Pair.from_phrase(g.sentence())
+        # a simple clause: the subject NP, then (object NP) verb; English: subject verb object
+        verb_at = next(i for i, w in enumerate(pair.src) if w in VERB_EN)
+        noun_at = next(i for i, w in enumerate(pair.src) if w in NOUN_EN)  # the subject's noun
+        plural = pair.src[noun_at] not in {sg for sg, *_ in NOUNS}
+        (j,), (k,) = pair.align[verb_at], pair.align[noun_at]
+        assert pair.tgt[j] == VERB_EN[pair.src[verb_at]][plural], str(pair)
+        assert j > k and all(j < pair.align[i][0] for i in range(noun_at + 1, verb_at)
+                             if pair.src[i] not in POST_ADJ), str(pair)
+
+
+def test_verb_final_is_an_option_and_the_default_corpus_is_unchanged(verb_final):
+    assert len(verb_final.train) == 600 and len(verb_final.test) == 120
+    assert {len(p.src) for p in verb_final.test} == set(range(8, 17))
+    # lab 3 trains on the default corpus: the option must not change what it gets
+    default = make_corpus(50, 10, seed=3)
+    assert default.train == make_corpus(50, 10, seed=3, verb_final=False).train
+    assert str(default.train[0]) == ("la ciudad con mi libro trabaja sin mi niño  ->  "
+                                     "the city with my book works without my boy")
+    assert str(make_corpus(50, 10, seed=3, verb_final=True).train[1]) == (
+        "los panes nuevos un amigo limpio que unos panes grandes quiere vende  ->  "
+        "the new breads sell a clean friend that wants some big breads")
+
+
+def test_word_classes_cover_the_lexicon():
+    classes = word_classes()
+    assert set(classes) == set(lexicon())
+    assert classes["perros"] == "noun" and classes["roja"] == "adjective"
+    assert classes["ve"] == classes["ven"] == "verb" and classes["los"] == "determiner"
+    assert classes["con"] == "preposition" and classes["del"] == "function word"
