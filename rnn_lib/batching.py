@@ -10,7 +10,8 @@ the padded tensor -- and add "expected X, got Y" checks.
     padded, lengths = unpack(packed)           # pad_packed_sequence
 
 `BucketBatchSampler` groups sequences of similar length into the same batch ("dynamic
-batching"), so that little of each padded batch is padding.
+batching"), so that little of each padded batch is padding. `plot_padded_and_packed` draws a
+batch both ways: the (N, T) grid with its padding, and the packed steps of shrinking size.
 
 where N = batch size, T = the longest length in the batch, * = any trailing feature shape.
 """
@@ -220,3 +221,64 @@ def batch_loader(examples: Sequence[tuple], batch_size: int, *, pad_id: int = 0,
         sampler = BatchSampler(order, batch_size, drop_last=False)
     return DataLoader(examples, batch_sampler=sampler,
                       collate_fn=lambda b: collate(b, pad_id=pad_id))
+
+
+def plot_padded_and_packed(seqs: Sequence, axes=None, annotate: bool | None = None):
+    """Draw a batch padded (left) and packed (right), one colour per sequence.
+
+    Left: the (N, T) padded tensor, padding in grey. Right: the PackedSequence, time-major:
+    column t holds the batch_sizes[t] sequences still running at step t (longest first, as
+    `sorted_indices` orders them), which is what the RNN computes at that step;
+    `packed.data` is these columns read top to bottom, left to right.
+
+    Inputs:
+        seqs: N sequences of token ids (tensors or lists), sequence i of shape (T_i,).
+        axes: two matplotlib axes, or None for a new figure.
+        annotate: write the token ids in the cells (default: when T <= 16).
+    Returns: the two axes.
+    """
+    import matplotlib.pyplot as plt  # plotting only when asked for
+    import numpy as np
+    from matplotlib.colors import to_rgba
+
+    tensors = _as_tensors(seqs)
+    padded, lengths = pad_batch(tensors)
+    packed = pack_batch(tensors)
+    N, T = padded.shape
+    annotate = T <= 16 if annotate is None else annotate
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(min(6 + 0.8 * T, 14), 1.4 + 0.45 * N))
+    colours = plt.get_cmap("tab10")
+    grey, white = to_rgba("0.88"), to_rgba("white")
+    grid = np.array([[to_rgba(colours(i % 10), 0.55) if t < lengths[i] else grey
+                      for t in range(T)] for i in range(N)])  # (N, T, 4)
+    packed_grid = np.array([[white] * T for _ in range(N)])
+    order = packed.sorted_indices.tolist() if packed.sorted_indices is not None else range(N)
+    for row, i in enumerate(order):
+        packed_grid[row, : lengths[i]] = to_rgba(colours(i % 10), 0.55)
+    for ax, image in zip(axes, (grid, packed_grid), strict=True):
+        ax.imshow(image, aspect="auto", interpolation="nearest")
+        ax.set_xticks(range(T))
+        ax.set_yticks(range(N))
+        ax.set_xticks(np.arange(-0.5, T), minor=True)
+        ax.set_yticks(np.arange(-0.5, N), minor=True)
+        ax.grid(which="minor", color="white", linewidth=1.5)
+        ax.tick_params(which="minor", length=0)
+    axes[0].set_yticklabels([f"seq {i} (len {int(n)})" for i, n in enumerate(lengths)])
+    axes[0].set_xticklabels([str(t + 1) for t in range(T)])
+    axes[0].set_xlabel("step t")
+    axes[0].set_title(f"padded ({N}, {T}): {N * T - int(lengths.sum())} of {N * T} cells padding",
+                      fontsize=10)
+    axes[1].set_yticklabels([f"seq {i}" for i in order])
+    sizes = packed.batch_sizes.tolist()
+    axes[1].set_xticklabels([f"{t + 1}\n{b}" for t, b in enumerate(sizes)])
+    axes[1].set_xlabel("step t / batch_sizes[t]")
+    axes[1].set_title(f"packed: {packed.data.shape[0]} cells, {T} steps", fontsize=10)
+    if annotate:
+        for i in range(N):
+            for t in range(int(lengths[i])):
+                axes[0].text(t, i, int(padded[i, t]), ha="center", va="center", fontsize=8)
+        for row, i in enumerate(order):
+            for t in range(int(lengths[i])):
+                axes[1].text(t, row, int(padded[i, t]), ha="center", va="center", fontsize=8)
+    return axes

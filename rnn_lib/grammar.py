@@ -12,6 +12,7 @@
 Both are small enough that the best accuracy a model with restricted information can reach is
 computed exactly from the generator's distribution (not estimated from samples):
 
+    TaggedGrammar.bayes_accuracy("word")   # any tagger that sees only the word x_t itself
     TaggedGrammar.bayes_accuracy("left")   # any left-to-right tagger (it sees x_1..x_t)
     ReviewGrammar.bag_of_words_bound()     # any classifier that sees only the word multiset
 
@@ -122,7 +123,8 @@ class TaggedGrammar:
     def bayes_accuracy(self, view: str = "left") -> float:
         """The best expected token accuracy of any tagger that sees `view` of the sentence.
 
-        view="left": the tag of x_t is guessed from x_1..x_t (a left-to-right tagger);
+        view="word": the tag of x_t is guessed from x_t alone (a lookup table, one-to-one);
+        view="left": from x_1..x_t (a left-to-right tagger);
         view="full": from the whole sentence (1.0 means the grammar is unambiguous).
 
         Computed exactly: E[correct tags] / E[length], where E[correct] sums, over every
@@ -130,8 +132,16 @@ class TaggedGrammar:
         (same probability in each class) are merged into one group first, which keeps the
         enumeration small without changing the sum.
         """
-        if view not in ("left", "full"):
-            raise ValueError(f"expected view 'left' or 'full', got {view!r}")
+        if view not in ("word", "left", "full"):
+            raise ValueError(f"expected view 'word', 'left' or 'full', got {view!r}")
+        if view == "word":  # P(w, y) summed over every template and position, then max_y
+            mass = defaultdict(Counter)
+            for p, template in self.templates:
+                for c in template:
+                    tag, words = self.classes[c]
+                    for w in words:
+                        mass[w][tag] += p / len(words)
+            return sum(max(m.values()) for m in mass.values()) / self.mean_length()
         names = list(self.classes)
         signature = defaultdict(list)  # word -> probability in each class; alike words merge
         for w in self.words:

@@ -4,9 +4,15 @@ import matplotlib.pyplot as plt
 
 
 def plot_curves(curves: dict, xlabel: str = "step", ylabel: str = "loss", ax=None,
-                logy: bool = False, title: str | None = None):
+                logy: bool = False, title: str | None = None, references: dict | None = None,
+                integer_x: bool = False):
     """Plot several named curves on one axis; `curves` maps a label to a list of values
-    (or to a pair (xs, ys)). Returns the axis."""
+    (or to a pair (xs, ys)). Returns the axis.
+
+    references: label -> a constant (a baseline, a bound, a ceiling), drawn as a dashed
+        horizontal line with its label in the legend.
+    integer_x: integer ticks only on the x axis (for epochs or steps).
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     for label, values in curves.items():
@@ -14,13 +20,21 @@ def plot_curves(curves: dict, xlabel: str = "step", ylabel: str = "loss", ax=Non
             ax.plot(values[0], values[1], label=label)
         else:
             ax.plot(range(1, len(values) + 1), values, label=label)
+    styles = ["--", ":", "-."]
+    for i, (label, y) in enumerate((references or {}).items()):
+        ax.axhline(y, color="0.35", linestyle=styles[i % len(styles)], linewidth=1.2,
+                   label=label)
+    if integer_x:
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if logy:
         ax.set_yscale("log")
     if title:
         ax.set_title(title)
-    if len(curves) > 1 or any(curves):
+    if len(curves) > 1 or any(curves) or references:
         ax.legend()
     ax.grid(alpha=0.3)
     return ax

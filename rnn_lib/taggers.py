@@ -1,9 +1,10 @@
 """Models that read token ids: a tagger (many-to-many), a sentence classifier (many-to-one),
-and a bag-of-words baseline that ignores word order.
+and two baselines: a bag of words that ignores word order, a lookup that ignores context.
 
     tagger:      embedding -> RNN/LSTM/GRU (stacked, uni- or bidirectional) -> linear per step
     classifier:  embedding -> RNN/LSTM/GRU -> linear on the last layer's final state(s)
     bag of words: embedding summed over the tokens -> MLP
+    most frequent tag: each word's most frequent training tag (no context, no training loop)
 
 When `lengths` are given the recurrent layer runs on a packed batch, so padding never reaches
 it: the final state is each sentence's own, and the backward direction starts at each
@@ -12,6 +13,9 @@ sentence's real end.
 where N = batch size, T = longest length in the batch, E = embedding size, H = hidden size,
 L = num_layers, D = 2 if bidirectional else 1, K = number of tags, C = number of classes.
 """
+
+import math
+from collections import Counter, defaultdict
 
 import torch
 import torch.nn.functional as F
@@ -178,3 +182,79 @@ def accuracy(model: nn.Module, batches, device=None) -> float:
         total += real.sum().item()
     model.train(was_training)
     return right / total
+
+
+@torch.no_grad()
+def accuracy_and_se(model: nn.Module, batches, device=None) -> tuple[float, float]:
+    """Accuracy as `accuracy` computes it, and its standard error over sentences.
+
+    The tokens of one sentence are not independent draws, so the error is that of a ratio
+    estimate over independent sentences: acc = sum r_i / sum n_i (r_i right of n_i targets in
+    sentence i), se = std(r_i - acc * n_i) / (mean(n_i) * sqrt(S)) over the S sentences.
+    For a classifier (n_i = 1) this is the familiar sqrt(acc (1 - acc) / S).
+    Returns: (accuracy, standard error).
+    """
+    was_training = model.training
+    model.eval()
+    right, total = [], []
+    for batch in batches:
+        batch = to_device(batch, device)
+        pred = model(batch.tokens, batch.lengths).argmax(-1)  # (N, T) or (N,)
+        real = batch.targets != -100
+        hit = (pred == batch.targets) & real
+        if hit.dim() == 1:  # one target per sentence
+            hit, real = hit[:, None], real[:, None]
+        right += hit.sum(1).tolist()
+        total += real.sum(1).tolist()
+    model.train(was_training)
+    r = torch.tensor(right, dtype=torch.float64)
+    n = torch.tensor(total, dtype=torch.float64)
+    acc = (r.sum() / n.sum()).item()
+    if len(r) < 2:
+        return acc, float("nan")
+    se = ((r - acc * n).std(correction=0) / n.mean()).item() / math.sqrt(len(r))
+    return acc, se
+
+
+class MostFrequentTag:
+    """The one-to-one tagging baseline: each word gets the tag it carries most often in the
+    training pairs; a word never seen in training gets the most frequent tag overall.
+
+    It is what a tagger can do with no context at all; `TaggedGrammar.bayes_accuracy("word")`
+    is its exact limit. Its "parameters" are the entries of its table (`len(baseline)`).
+
+    Args:
+        pairs: (tokens, tags) training pairs, two lists of the same length each.
+    """
+
+    def __init__(self, pairs):
+        counts, overall = defaultdict(Counter), Counter()
+        for tokens, tags in pairs:
+            if len(tokens) != len(tags):
+                raise ValueError(f"expected one tag per token, got {len(tokens)} tokens and "
+                                 f"{len(tags)} tags")
+            for w, t in zip(tokens, tags, strict=True):
+                counts[w][t] += 1
+                overall[t] += 1
+        if not overall:
+            raise ValueError("expected at least one tagged token, got none")
+        self.table = {w: c.most_common(1)[0][0] for w, c in counts.items()}
+        self.default = overall.most_common(1)[0][0]
+
+    def __repr__(self) -> str:
+        return f"MostFrequentTag({len(self.table)} words, unseen -> {self.default!r})"
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def predict(self, tokens) -> list:
+        """One tag per token."""
+        return [self.table.get(w, self.default) for w in tokens]
+
+    def accuracy(self, pairs) -> float:
+        """Token accuracy over (tokens, tags) pairs."""
+        right = total = 0
+        for tokens, tags in pairs:
+            right += sum(p == t for p, t in zip(self.predict(tokens), tags, strict=True))
+            total += len(tags)
+        return right / total

@@ -13,6 +13,7 @@ from rnn_lib.batching import (
     pack_padded,
     pad_batch,
     padding_fraction,
+    plot_padded_and_packed,
     unpack,
     unpad,
 )
@@ -127,3 +128,25 @@ def test_encode_examples():
     got = encode_examples([(["my", "dog", "ate"], ["POSS", "NOUN", "VERB"]), (["dog"], 1)],
                           vocab, tags | {1: 1})
     assert got == [([2, 3, 4], [0, 1, 2]), ([3], 1)]
+
+
+def test_plot_padded_and_packed_draws_the_packed_layout():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    seqs = [[11, 12, 13], [21, 22, 23, 24, 25], [31]]
+    left, right = plot_padded_and_packed(seqs)
+    padded = left.get_images()[0].get_array()  # (N, T, 4) RGBA
+    packed = right.get_images()[0].get_array()
+    assert padded.shape[:2] == packed.shape[:2] == (3, 5)
+    grey = padded[2, 4]  # seq 2 (length 1) is padding from step 2 on
+    assert (padded[0, 3] == grey).all() and not (padded[0, 2] == grey).all()
+    assert "6 of 15 cells padding" in left.get_title()
+    # packed rows are longest first: seq 1, 0, 2; the column labels carry batch_sizes
+    assert [t.get_text() for t in right.get_yticklabels()] == ["seq 1", "seq 0", "seq 2"]
+    assert [t.get_text().split()[1] for t in right.get_xticklabels()] == ["3", "2", "2", "1", "1"]
+    assert [t.get_text() for t in right.texts[:5]] == ["21", "22", "23", "24", "25"]
+    assert len(left.texts) == len(right.texts) == 9  # one per real token
+    plt.close(left.figure)

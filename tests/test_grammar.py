@@ -35,8 +35,23 @@ def brute_force_left(grammar):
     return sum(max(c.values()) for c in mass.values()) / grammar.mean_length()
 
 
+def brute_force_word(grammar):
+    """Every word of every sentence on its own: the best guess per word."""
+    mass = defaultdict(Counter)  # word -> tag -> probability
+    for p, template in grammar.templates:
+        word_lists = [grammar.classes[c][1] for c in template]
+        for words in itertools.product(*word_lists):
+            q = p
+            for wl in word_lists:
+                q /= len(wl)
+            for c, w in zip(template, words, strict=True):
+                mass[w][grammar.classes[c][0]] += q
+    return sum(max(c.values()) for c in mass.values()) / grammar.mean_length()
+
+
 def test_tiny_ceiling_by_hand():
     g = TaggedGrammar(TINY_CLASSES, TINY_RULES)
+    assert g.bayes_accuracy("word") == pytest.approx(0.75)  # "w" is X or Y; a, b are sure
     assert g.bayes_accuracy("left") == pytest.approx(0.75)
     assert g.bayes_accuracy("full") == pytest.approx(1.0)
 
@@ -47,6 +62,15 @@ def test_left_ceiling_matches_brute_force_on_small_grammar():
     assert exact == pytest.approx(brute_force_left(g), abs=1e-12)
     assert exact < 1.0
     assert g.bayes_accuracy("full") >= exact
+
+
+def test_word_bound_matches_brute_force_and_is_below_left():
+    g = TaggedGrammar(SMALL_CLASSES, SMALL_RULES)
+    word = g.bayes_accuracy("word")
+    assert word == pytest.approx(brute_force_word(g), abs=1e-12)
+    assert word < g.bayes_accuracy("left") - 0.01  # here the left context does help
+    course = TaggedGrammar()  # in the course grammar only the RIGHT context disambiguates
+    assert course.bayes_accuracy("word") == pytest.approx(course.bayes_accuracy("left"))
 
 
 def test_course_grammar_needs_right_context():

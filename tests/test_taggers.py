@@ -7,9 +7,11 @@ import torch.nn.functional as F
 from rnn_lib.batching import collate
 from rnn_lib.taggers import (
     BagOfWords,
+    MostFrequentTag,
     SentenceClassifier,
     SequenceTagger,
     accuracy,
+    accuracy_and_se,
     classification_loss,
     last_layer_state,
     tagging_loss,
@@ -133,3 +135,35 @@ def test_bad_arguments():
         SequenceTagger(V, K, cell="transformer")
     with pytest.raises(ValueError, match=r"expected tokens of shape \(N, T\)"):
         SequenceTagger(V, K)(torch.zeros(2, 3, 4, dtype=torch.long))
+
+
+def test_accuracy_and_se_against_a_hand_count():
+    class Fixed(torch.nn.Module):  # predicts tag 0 everywhere
+        def forward(self, tokens, lengths=None):
+            return torch.zeros(*tokens.shape, K).index_fill_(-1, torch.tensor([0]), 1.0)
+
+    batch = collate([([1, 2, 3], [0, 0, 1]), ([4], [0]), ([5, 6], [1, 1])])
+    acc, se = accuracy_and_se(Fixed(), [batch])
+    assert acc == pytest.approx(3 / 6) == accuracy(Fixed(), [batch])
+    r, n = torch.tensor([2.0, 1.0, 0.0]), torch.tensor([3.0, 1.0, 2.0])
+    expected = (r - 0.5 * n).std(correction=0) / n.mean() / 3 ** 0.5
+    assert se == pytest.approx(expected.item())
+    labels = collate([([1], 0), ([2], 0), ([3], 1), ([4], 0)])  # one label per sentence
+    class Zero(torch.nn.Module):
+        def forward(self, tokens, lengths=None):
+            return torch.tensor([[1.0, 0.0]]).expand(len(tokens), 2)
+
+    acc, se = accuracy_and_se(Zero(), [labels])
+    assert acc == 0.75 and se == pytest.approx((0.75 * 0.25 / 4) ** 0.5)
+
+
+def test_most_frequent_tag():
+    train_pairs = [("the old man".split(), ["DET", "ADJ", "NOUN"]),
+                   ("the old man".split(), ["DET", "NOUN", "VERB"]),
+                   ("old dogs".split(), ["ADJ", "NOUN"])]
+    baseline = MostFrequentTag(train_pairs)
+    assert len(baseline) == 4 and baseline.default == "NOUN"  # NOUN 3 times
+    assert baseline.predict("the old man cat".split()) == ["DET", "ADJ", "NOUN", "NOUN"]
+    assert baseline.accuracy(train_pairs) == pytest.approx(6 / 8)
+    with pytest.raises(ValueError, match="one tag per token"):
+        MostFrequentTag([(["a", "b"], ["X"])])
