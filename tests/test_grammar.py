@@ -21,31 +21,32 @@ SMALL_RULES = {"S": [(0.4, ("D", "N", "V", "E")), (0.3, ("N", "V", "P")), (0.2, 
                      (0.1, ("N", "N", "V"))]}
 
 
-def brute_force_left(grammar):
-    """Sum over every word sequence of every template, then the best guess per prefix."""
-    mass = defaultdict(Counter)  # (prefix) -> tag -> probability
+def _every_sentence(grammar):
+    """(template, words, probability) for every word sequence of every template."""
     for p, template in grammar.templates:
         word_lists = [grammar.classes[c][1] for c in template]
         for words in itertools.product(*word_lists):
             q = p
             for wl in word_lists:
                 q /= len(wl)
-            for t in range(len(words)):
-                mass[words[: t + 1]][grammar.classes[template[t]][0]] += q
+            yield template, words, q
+
+
+def brute_force_left(grammar):
+    """Sum over every word sequence of every template, then the best guess per prefix."""
+    mass = defaultdict(Counter)  # (prefix) -> tag -> probability
+    for template, words, q in _every_sentence(grammar):
+        for t in range(len(words)):
+            mass[words[: t + 1]][grammar.classes[template[t]][0]] += q
     return sum(max(c.values()) for c in mass.values()) / grammar.mean_length()
 
 
 def brute_force_word(grammar):
     """Every word of every sentence on its own: the best guess per word."""
     mass = defaultdict(Counter)  # word -> tag -> probability
-    for p, template in grammar.templates:
-        word_lists = [grammar.classes[c][1] for c in template]
-        for words in itertools.product(*word_lists):
-            q = p
-            for wl in word_lists:
-                q /= len(wl)
-            for c, w in zip(template, words, strict=True):
-                mass[w][grammar.classes[c][0]] += q
+    for template, words, q in _every_sentence(grammar):
+        for c, w in zip(template, words, strict=True):
+            mass[w][grammar.classes[c][0]] += q
     return sum(max(c.values()) for c in mass.values()) / grammar.mean_length()
 
 
