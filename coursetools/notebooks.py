@@ -18,6 +18,7 @@ import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -135,25 +136,42 @@ def run_one(notebook: Path, out: Path, *, mode: str = "quick", device: str = "au
     # The kernel inherits this environment; the parameters cell reads the RNN_ variables too,
     # so a notebook's own defaults agree with what papermill injects.
     # RNN_PROGRESS=0: no tqdm widgets, whose stored output would be a stale "0it" bar.
-    os.environ.update(RNN_MODE=mode, RNN_DEVICE=device, RNN_SEED=str(seed), RNN_PROGRESS="0")
+    env = {"RNN_MODE": mode, "RNN_DEVICE": device, "RNN_SEED": str(seed), "RNN_PROGRESS": "0"}
     if threads:
-        os.environ["OMP_NUM_THREADS"] = str(threads)
+        env["OMP_NUM_THREADS"] = str(threads)
+    threads = threads or _env_threads()
     start = time.perf_counter()
     error = ""
-    try:
-        papermill.execute_notebook(
-            str(notebook), str(out),
-            parameters={"quick": mode == "quick", "device": device, "seed": seed},
-            kernel_name=kernel, cwd=str(notebook.parent), progress_bar=False,
-            execution_timeout=timeout,
-        )
-    except Exception as exc:  # a failed notebook is reported, never fatal to the others
-        error = _describe_failure(exc, out)
+    with _environment(env):  # for the kernel only: the caller's environment is put back
+        try:
+            papermill.execute_notebook(
+                str(notebook), str(out),
+                parameters={"quick": mode == "quick", "device": device, "seed": seed},
+                kernel_name=kernel, cwd=str(notebook.parent), progress_bar=False,
+                execution_timeout=timeout,
+            )
+        except Exception as exc:  # a failed notebook is reported, never fatal to the others
+            error = _describe_failure(exc, out)
     seconds = time.perf_counter() - start
     printed = _printed(out)
     return Result(_relative(notebook), "failed" if error else "ok", round(seconds, 1),
                   _device_used(printed), _relative(out), error, seed=seed,
-                  threads=threads or _env_threads(), figures=_figures(printed))
+                  threads=threads, figures=_figures(printed))
+
+
+@contextmanager
+def _environment(values: dict[str, str]):
+    """Set environment variables for the duration of a block, then restore the old ones."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
 
 
 def _env_threads() -> int | None:

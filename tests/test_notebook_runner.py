@@ -1,6 +1,7 @@
 """coursetools.notebooks: the papermill runner behind `make notebooks` and `make all`."""
 
 import json
+import os
 
 import nbformat
 import pytest
@@ -96,3 +97,12 @@ def test_the_report_carries_the_figures_the_notebook_reported(tmp_path):
     assert result.figures == {"acc": "0.77", "n": "3"}
     assert (result.seed, result.threads) == (2, 1)
     assert "acc=0.77, n=3" in notebooks.format_report([result], "quick")
+
+
+def test_a_run_leaves_the_callers_environment_as_it_was(tmp_path, monkeypatch):
+    monkeypatch.delenv("RNN_PROGRESS", raising=False)
+    monkeypatch.setenv("RNN_SEED", "41")
+    nb = _notebook(tmp_path / "env.ipynb", "import os\nassert os.environ['RNN_SEED'] == '3'\n"
+                   "assert os.environ['RNN_PROGRESS'] == '0'")
+    assert notebooks.run_one(nb, tmp_path / "out.ipynb", seed=3, threads=1).status == "ok"
+    assert "RNN_PROGRESS" not in os.environ and os.environ["RNN_SEED"] == "41"

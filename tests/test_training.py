@@ -86,6 +86,7 @@ def test_to_device_walks_containers_and_count_parameters():
 
 
 def test_rnn_progress_0_turns_the_bar_off_for_headless_runs(monkeypatch, capsys):
+    monkeypatch.delenv("RNN_PROGRESS", raising=False)
     batches = [(torch.ones(4, 3), torch.zeros(4, 1))] * 3
     train(torch.nn.Linear(3, 1), _mse, batches, epochs=1)
     assert "3/3" in capsys.readouterr().err  # the bar, on a terminal's stderr
