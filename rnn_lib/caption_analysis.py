@@ -25,6 +25,7 @@ import torch
 
 from rnn_lib.captioning import CaptionModel
 from rnn_lib.decoding import sequence_log_prob
+from rnn_lib.training import evaluating
 from rnn_lib.vocab import Vocab
 
 EOS = "<eos>"
@@ -37,16 +38,14 @@ def caption_log_probs(model: CaptionModel, images: torch.Tensor, captions: list[
     if len(images) != len(captions):
         raise ValueError(f"expected one caption per image, got {len(captions)} captions for "
                          f"{len(images)} images")
-    was_training = model.training
-    model.eval()
     dev = next(model.parameters()).device
     out = []
-    for start in range(0, len(captions), batch_size):
-        chunk = images[start:start + batch_size].to(dev)
-        ids = [vocab.encode(c.split()) for c in captions[start:start + batch_size]]
-        out.append(sequence_log_prob(model.step, model.start(chunk), ids, vocab.bos_id,
-                                     vocab.eos_id))
-    model.train(was_training)
+    with evaluating(model):
+        for start in range(0, len(captions), batch_size):
+            chunk = images[start:start + batch_size].to(dev)
+            ids = [vocab.encode(c.split()) for c in captions[start:start + batch_size]]
+            out.append(sequence_log_prob(model.step, model.start(chunk), ids, vocab.bos_id,
+                                         vocab.eos_id))
     return torch.cat(out) if out else torch.zeros(0)
 
 
@@ -77,19 +76,17 @@ def teacher_forced_tokens(model: CaptionModel, images: torch.Tensor, captions: l
     """The model's most likely word at every position of each caption, given the true prefix.
 
     Returns N lists of len(caption.split()) + 1 words (the last predicts "<eos>")."""
-    was_training = model.training
-    model.eval()
     dev = next(model.parameters()).device
     out = []
-    for start in range(0, len(captions), batch_size):
-        chunk = captions[start:start + batch_size]
-        ids = [vocab.encode(c.split(), add_bos=True) for c in chunk]  # <bos> w_1..w_n
-        T = max(len(i) for i in ids)
-        inputs = torch.tensor([i + [vocab.pad_id] * (T - len(i)) for i in ids])  # (n, T)
-        pred = model(images[start:start + batch_size].to(dev), inputs.to(dev)).argmax(-1)
-        for row, i in zip(pred.cpu().tolist(), ids, strict=True):
-            out.append([vocab.itos[t] for t in row[: len(i)]])
-    model.train(was_training)
+    with evaluating(model):
+        for start in range(0, len(captions), batch_size):
+            chunk = captions[start:start + batch_size]
+            ids = [vocab.encode(c.split(), add_bos=True) for c in chunk]  # <bos> w_1..w_n
+            T = max(len(i) for i in ids)
+            inputs = torch.tensor([i + [vocab.pad_id] * (T - len(i)) for i in ids])  # (n, T)
+            pred = model(images[start:start + batch_size].to(dev), inputs.to(dev)).argmax(-1)
+            for row, i in zip(pred.cpu().tolist(), ids, strict=True):
+                out.append([vocab.itos[t] for t in row[: len(i)]])
     return out
 
 

@@ -16,6 +16,8 @@ from collections import Counter
 import torch
 from torch import nn
 
+from rnn_lib.training import evaluating
+
 
 def most_frequent_caption(captions: list[str]) -> str:
     """The most common string of `captions` (the first seen among equally common ones)."""
@@ -50,12 +52,9 @@ def flat_pixels(images: torch.Tensor) -> torch.Tensor:
 def encoder_features(encoder: nn.Module, images: torch.Tensor,
                      batch_size: int = 500) -> torch.Tensor:
     """A trained encoder's output for `images` (N, 3, S, S), in eval mode: (N, E) on the CPU."""
-    was_training = encoder.training
-    encoder.eval()
     dev = next(encoder.parameters()).device
-    out = torch.cat([encoder(chunk.to(dev)).cpu() for chunk in images.split(batch_size)])
-    encoder.train(was_training)
-    return out
+    with evaluating(encoder):
+        return torch.cat([encoder(chunk.to(dev)).cpu() for chunk in images.split(batch_size)])
 
 
 def nearest_neighbour_captions(train_features: torch.Tensor, train_captions: list[str],

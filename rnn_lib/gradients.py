@@ -19,6 +19,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from rnn_lib.training import evaluating
+
 
 def summed_cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """The sum over the batch of each sequence's cross-entropy (so d/dx_n is d L_n / dx_n)."""
@@ -46,15 +48,11 @@ def input_gradient_by_lag(
     """
     if x.dim() != 3:
         raise ValueError(f"expected x of shape (N, T, H_in), got {tuple(x.shape)}")
-    was_training = model.training
-    model.eval()
     x = x.detach().clone().requires_grad_()
-    try:
+    with evaluating(model):
         loss = loss_fn(model(x), y)
         if loss.dim() != 0:
             raise ValueError(f"expected loss_fn to return a scalar, got shape {tuple(loss.shape)}")
         (grad,) = torch.autograd.grad(loss, x)  # (N, T, H_in); parameters' .grad untouched
-    finally:
-        model.train(was_training)
     per_step = grad.double().norm(dim=2).mean(dim=0)  # (T,): mean over sequences
     return per_step.flip(0).cpu()  # index by lag k = T - 1 - t

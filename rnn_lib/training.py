@@ -7,12 +7,24 @@ Every model in the course trains through `train`: what differs between tasks liv
 import os
 import time
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 from tqdm.auto import tqdm
+
+
+@contextmanager
+def evaluating(model: nn.Module):
+    """Put `model` in eval mode for a block, then back in the mode it had (even on an error)."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
 
 
 @dataclass

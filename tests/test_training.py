@@ -93,3 +93,13 @@ def test_rnn_progress_0_turns_the_bar_off_for_headless_runs(monkeypatch, capsys)
     monkeypatch.setenv("RNN_PROGRESS", "0")
     train(torch.nn.Linear(3, 1), _mse, batches, epochs=1)
     assert capsys.readouterr().err == ""
+
+
+def test_evaluating_restores_the_mode_even_after_an_error():
+    from rnn_lib.training import evaluating
+
+    model = torch.nn.Dropout(0.5)
+    with pytest.raises(RuntimeError), evaluating(model):
+        assert not model.training
+        raise RuntimeError("boom")
+    assert model.training
