@@ -59,8 +59,9 @@ lint: $(STAMP) ## ruff on the code and on the notebooks
 	$(VENV)/bin/ruff check rnn_lib coursetools tests
 	$(VENV)/bin/nbqa ruff lectures solutions --ignore E402,F401,B018,E703
 
+# The venv first on PATH: Formgrader runs nbgrader's `alembic` when it creates the gradebook.
 lab: $(STAMP) ## start JupyterLab on the course's kernel
-	$(VENV)/bin/jupyter lab
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/jupyter lab
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf build .pytest_cache

@@ -3,10 +3,11 @@
 #
 #   make release                      labs/ and the gradebook from solutions/
 #   make collect ZIP=subs.zip [LAB=lab1_cells] [FORCE=1]
-#   make autograde [JOBS=4] [FORCE=1] [STUDENT=ada] [LABS="lab1_cells"] [GRADE_ARGS=...]
+#   make autograde [JOBS=2] [FORCE=1] [STUDENT=ada] [LABS="lab1_cells"] [GRADE_ARGS=...]
 #   make sandbox-deps                 install bubblewrap (root, apt-get) when it is missing
 
-GRADING := $(PY) -m coursetools.grading
+# nbgrader runs `alembic` from PATH: put the venv first, however make was called.
+GRADING := PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m coursetools.grading
 LABS ?=
 STUDENT ?=
 FORCE ?=

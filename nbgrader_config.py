@@ -38,6 +38,15 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "build
 c.Execute.timeout = 300  # seconds per cell: quick-mode training cells fit on a 2-core CPU
 c.Execute.interrupt_on_timeout = True
 c.Execute.kernel_name = "rnn-course"  # the course's kernel, whatever the notebook names
+# `nbgrader validate` and the Validate button run the student's kernel with the student's
+# environment: one PyTorch thread unless OMP_NUM_THREADS says otherwise (PyTorch's default, a
+# thread per core, made validating lab 3 take 320 s on 2 cores; it must finish well inside the
+# 300 s cell timeout). The sandboxed autograde kernels get Sandbox.threads below.
+c.Execute.extra_arguments = [
+    "--IPKernelApp.exec_lines=import os; os.environ.setdefault('OMP_NUM_THREADS', '1')"
+]
+# Validate prints failing messages whole (nbgrader's default cuts every line at 90 characters).
+c.Validator.width = 10_000
 # The sandbox (coursetools/grading/sandbox.py): limits for the whole notebook.
 c.Sandbox.enabled = True
 c.Sandbox.memory = 4 * 2**30  # bytes of address space for the kernel
@@ -45,6 +54,9 @@ c.Sandbox.wall_seconds = 1800  # the whole notebook, beside the per-cell timeout
 c.Sandbox.max_output_bytes = 2**20  # per cell; the rest is dropped
 c.Sandbox.readable_packages = ["rnn_lib"]
 c.Sandbox.env = {"RNN_MODE": "quick", "RNN_DEVICE": "cpu", "RNN_SEED": "0"}
+# One PyTorch thread per kernel: `make autograde JOBS=2` on 2 cores runs two kernels at once,
+# and PyTorch's default (one thread per core each) made lab 3's training cell 8x slower.
+c.Sandbox.threads = 1
 c.Autograde.sanitize_preprocessors = [
     ClearOutput,
     KeepFirstGradeId,  # instead of DeduplicateIds, which fails on a copied cell (#1083)

@@ -3,9 +3,8 @@
 For every lab folder in solutions/:
 * releasing solutions/ in a temporary course gives byte for byte the committed labs/<lab>/;
 * no solution line, hidden-test line or nbgrader marker appears anywhere in labs/;
-* autograded in the sandbox (quick mode, the course's nbgrader_config.py), the solution
-  notebook scores full marks on every autograded test and the unmodified student notebook
-  scores zero, both graded (markdown answers are left to manual grading).
+* (grading the solution and the unmodified student notebook of every lab, through the
+  README's `make` commands on a fresh copy, is tests/test_ta_path.py).
 """
 
 import shutil
@@ -13,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from coursetools.grading.autograde import autograde
 from coursetools.grading.release import find_leaks, release, source_labs
 
 REPO = Path(__file__).resolve().parent.parent
@@ -76,29 +74,3 @@ def test_a_planted_solution_or_hidden_test_line_is_caught(tmp_path, lab):
     student.cells[-1].source += "\n" + hidden
     nbformat.write(student, released)
     assert find_leaks(course) == [f"labs/{lab}/{lab}.ipynb: {hidden!r}"]
-
-
-@pytest.mark.parametrize("lab", LABS)
-def test_solution_scores_full_marks_and_blank_scores_zero(course, lab):
-    """Every autograded test: full points for the solution, zero for the blank notebook.
-
-    Answers written in markdown are graded by hand (nbgrader leaves them "needs manual
-    grade"), so they are not part of the autograded marks.
-    """
-    from nbgrader.api import Gradebook
-
-    for student, source in (("solution", course / "solutions"), ("blank", course / "labs")):
-        shutil.copytree(source / lab, course / "submitted" / student / lab)
-    table = autograde(course, labs=[lab], students=["solution", "blank"], jobs=2,
-                      out=lambda line: None)
-    rows = {row["student"]: row for row in table if row["lab"] == lab}
-    assert rows["solution"]["status"] == "graded", rows["solution"]
-    assert rows["blank"]["status"] == "graded", rows["blank"]
-    assert float(rows["blank"]["score"]) == 0, rows["blank"]
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "rnn-course") as gb:
-        grades = [(nb.name, grade.name, grade.auto_score, grade.max_score)
-                  for nb in gb.find_submission(lab, "solution").notebooks
-                  for grade in nb.grades if not grade.needs_manual_grade]
-    assert grades, "expected autograded tests"
-    lost = [g for g in grades if g[2] != g[3]]
-    assert not lost, f"the solution loses points in (notebook, cell, score, max): {lost}"

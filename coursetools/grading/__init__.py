@@ -8,6 +8,8 @@
 nbgrader does the grading (`nbgrader_config.py` in the course root); this package only adds
 what a course with untrusted submissions needs around it: a sandbox for every kernel
 (`sandbox.py`), one process per submission so that one failure never stops the others
-(`autograde.py`, `worker.py`), feedback without hidden tests (`feedback.py`), `grades.csv` and
-a summary (`report.py`), a zip unpacker for TAs (`collect.py`).
+(`autograde.py`, `worker.py`), feedback without hidden tests and safer defaults for nbgrader's
+own steps (`preprocessors.py`), `grades.csv` and a summary (`report.py`), a zip unpacker for
+TAs (`collect.py`), the gradebook opened however the commands are invoked (`gradebook.py`), and
+releasing the labs with `generate_assignment` (`release.py`).
 """

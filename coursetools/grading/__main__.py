@@ -4,8 +4,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from .autograde import autograde
+from .autograde import AutogradeError, autograde
 from .collect import CollectError, collect
+from .gradebook import GradebookError, put_tools_on_path
 from .release import ReleaseError, release
 from .sandbox import Sandbox, SandboxError, check_sandbox
 
@@ -40,6 +41,7 @@ def main(argv=None) -> int:
     sub.add_parser("check-sandbox", help="check that bubblewrap works on this machine")
     args = parser.parse_args(argv)
     root = args.root.resolve()
+    put_tools_on_path()  # nbgrader runs `alembic` and friends from PATH
     try:
         if args.command == "release":
             release(root, args.labs or None, quiet=False)
@@ -63,7 +65,7 @@ def main(argv=None) -> int:
             # Submissions that could not be graded are in the summary and grades.csv: the
             # run itself succeeded, so the exit status stays 0.
             autograde(root, args.labs or None, args.student, args.jobs, args.force, overrides)
-    except (ReleaseError, CollectError, SandboxError) as err:
+    except (ReleaseError, CollectError, SandboxError, GradebookError, AutogradeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

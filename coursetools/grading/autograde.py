@@ -23,7 +23,8 @@ from pathlib import Path
 import nbformat
 
 from . import report
-from .release import nbgrader_env, release, source_labs
+from .gradebook import gradebook_url, nbgrader_env, put_tools_on_path
+from .release import release, source_labs
 from .sandbox import Sandbox, SandboxError, check_sandbox
 from .worker import load_config
 
@@ -55,6 +56,30 @@ def find_submissions(root: Path, labs: list[str], students: list[str] | None):
             elif lab_dir.is_dir() and not lab_dir.name.startswith("."):
                 unknown.append(f"{student_dir.name}/{lab_dir.name}")
     return found, unknown
+
+
+class AutogradeError(ValueError):
+    """The command cannot run as given (an unknown student); the message says what to do."""
+
+
+def notebook_names(root: Path, student: str, lab: str) -> tuple[str, list[str]]:
+    """(why the submission cannot be graded or "", notebooks in it that are not graded).
+
+    nbgrader grades only the lab's own notebook names: a renamed notebook would fail with
+    "No notebooks found" and an extra one would be passed over without a word.
+    """
+    expected, folder = lab_notebooks(root, lab), Path(SUBMITTED, student, lab)
+    found = sorted(p.name for p in (root / folder).glob("*.ipynb"))
+    extra = [name for name in found if name not in expected]
+    if any(name in found for name in expected):
+        return "", extra
+    problem = f"expected {', '.join(expected)}, found {', '.join(found) or 'no notebook'}"
+    if len(found) == 1:
+        problem += (f": rename it (mv {folder / found[0]} {folder / expected[0]}) "
+                    "and run make autograde again")
+    elif found:
+        problem += f": rename the one to grade to {expected[0]} and run make autograde again"
+    return problem, extra
 
 
 def invalid_notebook(folder: Path, lab_notebooks: list[str]) -> str:
@@ -108,7 +133,8 @@ class _Worker:
 
 def grade_all(root: Path, items: list, overrides: dict, limit: float | None, log: Path,
               record) -> None:
-    """Grade `items` in worker processes, one at a time; call record(item, ok, reason)."""
+    """Grade `items` in worker processes, one at a time; call record(item, result) with the
+    worker's result {"ok", "error", "seconds"} (seconds of grading alone, not of waiting)."""
     retries = {}
     pending = list(items)
     while pending:
@@ -121,7 +147,7 @@ def grade_all(root: Path, items: list, overrides: dict, limit: float | None, log
                         retries[item[:2]] = retries.get(item[:2], 0) + 1
                         again.append(item)  # SQLite was busy with another worker: again
                     else:
-                        record(item, result["ok"], result["error"])
+                        record(item, result)
                 if worker.done == len(worker.items):
                     break
                 if worker.process.poll() is not None and not worker.poll():
@@ -135,7 +161,8 @@ def grade_all(root: Path, items: list, overrides: dict, limit: float | None, log
             worker.stop()
         rest = worker.items[worker.done:]
         if rest:
-            record(rest[0], False, reason)
+            seconds = round(time.monotonic() - worker.since, 1)
+            record(rest[0], {"ok": False, "error": reason, "seconds": seconds})
         pending = rest[1:] + again
 
 
@@ -151,12 +178,20 @@ def autograde(root: Path, labs: list[str] | None = None, students: list[str] | N
         check_sandbox(sandbox)  # raises SandboxError with what to install
     known = source_labs(root)
     labs = labs or known
-    db_url, course_id = _gradebook(config, root)
+    put_tools_on_path()
+    db_url, course_id = gradebook_url(config, root)
     missing = sorted(set(labs) - set(report.max_scores(db_url, course_id)))
     if missing:
         out(f"not in the gradebook yet, releasing first: {', '.join(missing)}")
         release(root, missing)
     submissions, unknown = find_submissions(root, labs, students)
+    absent = sorted(set(students or ()) - {student for student, _ in submissions})
+    if absent:
+        there = sorted({p.name for p in (root / SUBMITTED).glob("*/") if p.is_dir()})
+        raise AutogradeError(
+            f"no submission of student {', '.join(absent)} in {SUBMITTED}/ for "
+            f"{', '.join(labs)} (students there: {', '.join(there) or 'none'}): check the "
+            "name given with STUDENT= (or --student)")
     for name in unknown:
         out(f"skipped {SUBMITTED}/{name}: not a lab of solutions/ ({', '.join(known)})")
 
@@ -171,24 +206,29 @@ def autograde(root: Path, labs: list[str] | None = None, students: list[str] | N
     out(f"grading {len(todo)} submission(s) with {jobs} worker(s); "
         f"{len(submissions) - len(todo)} unchanged since last time")
 
-    def record(item, ok, reason):
-        student, lab, current, previous, start = item
+    def record(item, result):
+        student, lab, current, previous = item
+        ok, reason = result["ok"], result["error"]
         notes = []
         for name in lab_notebooks(root, lab) if ok else []:
             notes += report.notes_from_notebook(root / "autograded" / student / lab / name)
+        extra = notebook_names(root, student, lab)[1] if ok else []
+        if extra:
+            notes.append(f"not graded (not a notebook of the lab): {', '.join(extra)}")
         graded_digest = current if ok else (previous.graded_digest if previous else "")
         status = report.Status(student, lab, "graded" if ok else "failed", current,
-                               "" if ok else reason, notes, round(time.monotonic() - start, 1),
+                               "" if ok else reason, notes, result.get("seconds", 0.0),
                                graded_digest)
         report.write_status(root, status)
         out(f"  {student:<20} {lab:<18} {'graded' if ok else 'FAILED: ' + reason}")
 
     valid = []
-    for student, lab, current, previous in todo:
-        item = (student, lab, current, previous, time.monotonic())
-        reason = invalid_notebook(root / SUBMITTED / student / lab, lab_notebooks(root, lab))
+    for item in todo:
+        folder = root / SUBMITTED / item[0] / item[1]
+        reason = (notebook_names(root, *item[:2])[0]
+                  or invalid_notebook(folder, lab_notebooks(root, item[1])))
         if reason:
-            record(item, False, reason)
+            record(item, {"ok": False, "error": reason})
         else:
             valid.append(item)
     jobs = max(1, min(jobs, len(valid)))
@@ -208,18 +248,9 @@ def autograde(root: Path, labs: list[str] | None = None, students: list[str] | N
 
 
 def lab_notebooks(root: Path, lab: str) -> list[str]:
-    """The notebook names of a lab, as released."""
-    return sorted(p.name for p in (root / "labs" / lab).glob("*.ipynb"))
+    """The notebook names of a lab, as released (as in solutions/ before the first release)."""
+    released = sorted(p.name for p in (root / "labs" / lab).glob("*.ipynb"))
+    return released or sorted(p.name for p in (root / "solutions" / lab).glob("*.ipynb"))
 
 
-def _gradebook(config, root: Path) -> tuple[str, str]:
-    from nbgrader.coursedir import CourseDirectory
-
-    coursedir = CourseDirectory(config=config)
-    db_url = coursedir.db_url
-    if db_url.startswith("sqlite:///") and not db_url.startswith("sqlite:////"):
-        db_url = f"sqlite:///{root / db_url[len('sqlite:///'):]}"
-    return db_url, coursedir.course_id
-
-
-__all__ = ["autograde", "SandboxError"]
+__all__ = ["AutogradeError", "autograde", "SandboxError"]

@@ -21,7 +21,7 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from .autograde import SUBMITTED
+from .autograde import SUBMITTED, notebook_names
 from .release import source_labs
 
 STUDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
@@ -81,7 +81,8 @@ def _target(parts, labs, lab):
     elif lab:
         student, found, rest = parts[0], lab, parts[1:]
     else:
-        return f"unknown lab {parts[1]!r}: expected one of {', '.join(labs)} (or use --lab)"
+        return (f"unknown lab {parts[1]!r}: expected one of {', '.join(labs)} (for "
+                "<student>/<file> entries give the lab: make collect ZIP=... LAB=<lab>, or --lab)")
     if not STUDENT.match(student):
         return (f"bad student id {student!r}: expected letters, digits and _ . @ - "
                 "(at most 64, starting with a letter or digit)")
@@ -96,7 +97,7 @@ def collect(root: Path, archive: Path, lab: str | None = None, force: bool = Fal
     root = Path(root).resolve()
     labs = source_labs(root)
     if lab and lab not in labs:
-        raise CollectError(f"expected --lab to be one of {', '.join(labs)}, got {lab!r}")
+        raise CollectError(f"expected LAB= (--lab) to be one of {', '.join(labs)}, got {lab!r}")
     try:
         zf = zipfile.ZipFile(archive)
     except (OSError, zipfile.BadZipFile) as err:
@@ -126,6 +127,13 @@ def collect(root: Path, archive: Path, lab: str | None = None, force: bool = Fal
             with zf.open(name) as src, open(dest, "wb") as dst:
                 shutil.copyfileobj(src, dst, length=2**20)
     for student, found in pairs:
-        out(f"  {SUBMITTED}/{student}/{found}/")
+        problem, extra = notebook_names(root, student, found)
+        if problem:
+            out(f"  {SUBMITTED}/{student}/{found}/: {problem}")
+        elif extra:
+            out(f"  {SUBMITTED}/{student}/{found}/: also holds {', '.join(extra)}, not graded "
+                "(not a notebook of the lab)")
+        else:
+            out(f"  {SUBMITTED}/{student}/{found}/")
     out(f"unpacked {len(pairs)} submission(s) from {archive}")
     return pairs

@@ -7,24 +7,18 @@ solutions (a `raise NotImplementedError()` stub) and hidden tests, and the grade
 full test cells that autograde puts back. Running it twice gives the same files.
 """
 
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from .gradebook import nbgrader_env
 
 SOURCE, RELEASE = "solutions", "labs"
 
 
 class ReleaseError(RuntimeError):
     """A lab could not be released; the message holds nbgrader's reason."""
-
-
-def nbgrader_env() -> dict[str, str]:
-    """The environment for nbgrader commands: it runs `alembic` from the venv's bin/ folder."""
-    env = dict(os.environ)
-    env["PATH"] = f"{os.path.dirname(sys.executable)}:{env.get('PATH', '')}"
-    return env
 
 
 def source_labs(root: Path) -> list[str]:

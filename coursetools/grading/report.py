@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 
+from .gradebook import open_gradebook
 from .sandbox import KERNEL_DIED, NOT_RUN
 
 STATUS_DIR = Path("autograded") / ".status"
@@ -88,10 +89,8 @@ def notes_from_notebook(path: Path) -> list[str]:
 
 def scores(db_url: str, course_id: str) -> dict[tuple[str, str], tuple[float, float, float]]:
     """(student, lab) -> (score, max score, points still to grade by hand) from the gradebook."""
-    from nbgrader.api import Gradebook
-
     found = {}
-    with Gradebook(db_url, course_id) as gb:
+    with open_gradebook(db_url, course_id) as gb:
         for assignment in gb.assignments:
             for submission in assignment.submissions:
                 manual = sum(grade.max_score for notebook in submission.notebooks
@@ -102,9 +101,7 @@ def scores(db_url: str, course_id: str) -> dict[tuple[str, str], tuple[float, fl
 
 
 def max_scores(db_url: str, course_id: str) -> dict[str, float]:
-    from nbgrader.api import Gradebook
-
-    with Gradebook(db_url, course_id) as gb:
+    with open_gradebook(db_url, course_id) as gb:
         return {a.name: float(a.max_score) for a in gb.assignments}
 
 

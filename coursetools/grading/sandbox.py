@@ -17,7 +17,8 @@ into the sandbox:
   folder, with the assignment's data files bound read-only into it (never the notebook, which
   holds the hidden tests): it writes only there, and all of it is thrown away afterwards;
 * `--unshare-net --unshare-pid --unshare-ipc --unshare-uts --die-with-parent --cap-drop ALL`,
-  `--clearenv` with a short list of variables (RNN_MODE=quick, RNN_DEVICE=cpu by default);
+  `--clearenv` with a short list of variables (RNN_MODE=quick, RNN_DEVICE=cpu by default, and
+  one PyTorch thread: `Sandbox.threads`, whatever the grader's OMP_NUM_THREADS says);
 * the client talks to the kernel over the `ipc` transport (Unix sockets in a private folder
   bound into the sandbox), since loopback TCP does not cross network namespaces.
 
@@ -49,7 +50,9 @@ from traitlets.config import LoggingConfigurable
 GiB = 2**30
 MiB = 2**20
 # Variables a kernel may inherit from the grader (everything else is cleared).
-PASSED_ENV = ("LANG", "LC_ALL", "TZ", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONHASHSEED")
+PASSED_ENV = ("LANG", "LC_ALL", "TZ", "PYTHONHASHSEED")
+# The thread pools of PyTorch (OpenMP), MKL and OpenBLAS: each kernel gets `Sandbox.threads`.
+THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 PASSED_PREFIXES = ("RNN_", "JPY_")
 # Outputs whose ename marks a notebook the grader had to stop (report.py reads these).
 KERNEL_DIED = "KernelDied"
@@ -86,6 +89,9 @@ class Sandbox(LoggingConfigurable):
         config=True)
     env = Dict(help="Kernel environment defaults; the grader's own RNN_* variables win.").tag(
         config=True)
+    threads = Integer(1, help="CPU threads of each kernel's PyTorch (OMP_NUM_THREADS): with "
+                              "JOBS kernels at once, JOBS x threads should not exceed the cores "
+                              "(2-core CPU: one thread, JOBS=2).").tag(config=True)
 
     @default("env")
     def _env_default(self):
@@ -115,6 +121,7 @@ class Sandbox(LoggingConfigurable):
         for key, value in os.environ.items():
             if key in PASSED_ENV or key.startswith(PASSED_PREFIXES):
                 env[key] = value
+        env.update(dict.fromkeys(THREAD_ENV, str(self.threads)))
         env.update(HOME=home, MPLCONFIGDIR=mpl, PYTHONDONTWRITEBYTECODE="1",
                    PATH=f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin")
         env.setdefault("LANG", "C.UTF-8")
@@ -136,6 +143,8 @@ class Sandbox(LoggingConfigurable):
             args += ["--size", str(self.tmp_size), "--tmpfs", path]
         for path in self.readable():
             args += ["--ro-bind", path, path]
+        for path in _linked(sys.prefix, os.path.dirname(sys.executable)):
+            args += ["--ro-bind", os.path.realpath(path), path]  # a .venv that is a link
         # The working folder: an empty tmpfs with the assignment's data files, read-only.
         args += ["--size", str(self.tmp_size), "--tmpfs", cwd]
         for name in sorted(os.listdir(cwd)) if os.path.isdir(cwd) else []:
@@ -302,6 +311,12 @@ def _copy_font_cache(target: str) -> None:
     for home in homes:
         for path in glob.glob(os.path.join(home, "fontlist-*.json")) if home else []:
             shutil.copy(path, target)
+
+
+def _linked(*paths: str) -> list[str]:
+    """Those of `paths` reached through a symbolic link (the kernel starts from them)."""
+    return _unique(os.path.abspath(p) for p in paths
+                   if os.path.realpath(p) != os.path.abspath(p))
 
 
 def _unique(items) -> list[str]:

@@ -3,7 +3,8 @@
     python -m coursetools.grading.worker ROOT RESULTS LAB:STUDENT ... [--overrides JSON]
 
 The driver (autograde.py) starts these worker processes (one per job) and watches them: after
-each submission the worker writes RESULTS/<index>.json, {"ok": bool, "error": str}. nbgrader
+each submission the worker writes RESULTS/<index>.json, {"ok": bool, "error": str,
+"seconds": float} (the seconds of grading that submission alone). nbgrader
 catches what goes wrong inside one submission; a worker that hangs or dies is killed by the
 driver, which records that submission as failed and starts a new worker for the rest. Loading
 nbgrader takes seconds, so one process grades many submissions.
@@ -14,6 +15,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 from nbgrader.converters import Autograde, GenerateFeedback
@@ -82,7 +84,9 @@ def main(argv=None) -> int:
     for index, item in enumerate(args.submissions):
         lab, student = item.split(":", 1)
         logging.info("grading %s / %s", student, lab)
+        start = time.monotonic()
         result = grade(root, lab, student, json.loads(args.overrides))
+        result["seconds"] = round(time.monotonic() - start, 1)
         tmp = args.results / f"{index}.tmp"
         tmp.write_text(json.dumps(result))
         tmp.replace(args.results / f"{index}.json")

@@ -1,0 +1,170 @@
+"""The README's TA path, run as written with `make`, in a fresh copy of the repository.
+
+The copy holds what `git clone` gives (tracked files, plus files not yet committed and not
+ignored) and no gradebook, no labs released by hand, no submitted/. Its `.venv` is this
+repository's (a link; `make install` would take a minute). `make` runs with a PATH that does
+not hold `.venv/bin`, as a TA's shell has it (nbgrader once crashed there looking for
+`alembic`), and without OMP_NUM_THREADS (the sandbox gives each kernel one thread itself).
+
+Submissions: ada hands in the solution of every lab (full marks on every autograded test),
+bob the unmodified student notebooks (zero), carol a renamed lab 1 notebook plus a scratch
+notebook. `make autograde JOBS=2` grades all of them on 2 cores: no cell may time out.
+"""
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from coursetools.grading.release import source_labs
+
+REPO = Path(__file__).resolve().parent.parent
+LABS = source_labs(REPO)
+pytestmark = pytest.mark.xdist_group("grading-labs")
+
+
+def fresh_copy(dest: Path) -> Path:
+    """The repository as a fresh clone of this working tree holds it, with the .venv linked."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=REPO, capture_output=True, check=True).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = REPO / name
+        if source.is_file():  # a deleted, not yet committed file is listed but gone
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)  # keeps mtimes: make sees .venv as up to date
+    (dest / ".venv").symlink_to(REPO / ".venv")
+    return dest
+
+
+def ta_env() -> dict[str, str]:
+    """The TA's shell: no .venv/bin on PATH, no thread settings, no make flags of pytest's."""
+    venv = str(REPO / ".venv")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+           and not k.startswith("PYTEST")}
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
+                                  if p and not p.startswith(venv))
+    return env
+
+
+def make(course: Path, *args: str, ok: bool = True) -> str:
+    done = subprocess.run(["make", "--no-print-directory", *args], cwd=course, env=ta_env(),
+                          capture_output=True, text=True, timeout=1500)
+    text = done.stdout + done.stderr
+    if ok:
+        assert done.returncode == 0, f"make {' '.join(args)} failed:\n{text[-4000:]}"
+    assert "Traceback" not in text, f"make {' '.join(args)} printed a traceback:\n{text[-4000:]}"
+    return text
+
+
+def grades(course: Path) -> dict[tuple[str, str], dict]:
+    with open(course / "grades.csv") as handle:
+        return {(row["student"], row["lab"]): row for row in csv.DictReader(handle)}
+
+
+def write_zip(path: Path, entries: dict[str, Path]) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, source in entries.items():
+            zf.write(source, name)
+    return path
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A fresh copy in which a TA has run `make collect ZIP=...` then `make autograde JOBS=2`."""
+    base = tmp_path_factory.mktemp("ta")
+    root = fresh_copy(base / "course")
+    assert not (root / "gradebook.db").exists() and not (root / "submitted").exists()
+    entries = {}
+    for lab in LABS:
+        entries[f"ada/{lab}/{lab}.ipynb"] = REPO / "solutions" / lab / f"{lab}.ipynb"
+        entries[f"bob/{lab}.ipynb"] = REPO / "labs" / lab / f"{lab}.ipynb"
+    entries["carol/lab1_cells/lab1_cells-final.ipynb"] = REPO / "labs/lab1_cells/lab1_cells.ipynb"
+    entries["carol/lab1_cells/scratch.ipynb"] = REPO / "labs/lab1_cells/lab1_cells.ipynb"
+    collected = make(root, f"ZIP={write_zip(base / 'submissions.zip', entries)}", "collect")
+    autograded = make(root, "autograde", "JOBS=2")
+    return root, collected, autograded
+
+
+def test_collect_names_a_renamed_notebook_and_extra_files(course):
+    _, collected, _ = course
+    assert "unpacked 7 submission(s)" in collected
+    assert ("submitted/carol/lab1_cells/: expected lab1_cells.ipynb, found "
+            "lab1_cells-final.ipynb, scratch.ipynb") in collected, collected
+
+
+def test_autograde_on_a_fresh_clone_grades_every_lab_without_a_timeout(course):
+    root, _, autograded = course
+    assert "not in the gradebook yet, releasing first" in autograded
+    table = grades(root)
+    for lab in LABS:
+        solution, blank = table[("ada", lab)], table[("bob", lab)]
+        assert solution["status"] == blank["status"] == "graded", (solution, blank)
+        assert "timeout" not in solution["notes"] + blank["notes"], (solution, blank)
+        assert float(blank["score"]) == 0, blank
+        assert (root / "feedback" / "ada" / lab / f"{lab}.html").is_file()
+    statuses = {(s["student"], s["lab"]): s for s in
+                (json.loads(p.read_text()) for p in (root / "autograded/.status").glob("*/*.json"))}
+    for (student, lab), status in statuses.items():
+        if status["status"] == "graded":
+            assert 0 < status["seconds"] < 300, (student, lab, status["seconds"])
+
+
+def test_the_solution_gets_every_autograded_point(course):
+    """Answers written in markdown are graded by hand (nbgrader leaves them "needs manual
+    grade"), so they are not part of the autograded marks."""
+    from nbgrader.api import Gradebook
+
+    root = course[0]
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "rnn-course") as gb:
+        for lab in LABS:
+            grades_ = [(nb.name, grade.name, grade.auto_score, grade.max_score)
+                       for nb in gb.find_submission(lab, "ada").notebooks
+                       for grade in nb.grades if not grade.needs_manual_grade]
+            assert grades_, f"expected autograded tests in {lab}"
+            lost = [g for g in grades_ if g[2] != g[3]]
+            assert not lost, f"the solution loses points in (notebook, cell, score, max): {lost}"
+
+
+def test_a_renamed_notebook_fails_with_what_to_do(course):
+    row = grades(course[0])[("carol", "lab1_cells")]
+    assert row["status"] == "failed", row
+    assert "expected lab1_cells.ipynb, found lab1_cells-final.ipynb" in row["notes"], row
+    assert "rename" in row["notes"], row
+
+
+def test_rerun_student_lab_force_and_a_bad_zip(course, tmp_path):
+    root = course[0]
+    before = (root / "grades.csv").read_text()
+    again = make(root, "autograde", "JOBS=2")
+    assert "grading 1 submission(s)" in again, again  # only carol's failed one is retried
+    assert (root / "grades.csv").read_text() == before
+
+    one = make(root, "autograde", "STUDENT=ada", "LABS=lab1_cells", "FORCE=1")
+    assert "grading 1 submission(s)" in one, one
+    assert (root / "grades.csv").read_text() == before
+
+    unknown = make(root, "autograde", "STUDENT=zed", ok=False)
+    assert "no submission of student zed in submitted/" in unknown, unknown
+
+    notebook = REPO / "labs/lab1_cells/lab1_cells.ipynb"
+    bad = write_zip(tmp_path / "bad.zip", {"../evil.ipynb": notebook, "dan/lab9/x.ipynb": notebook})
+    refused = make(root, f"ZIP={bad}", "collect", ok=False)
+    assert "nothing was unpacked" in refused and "unsafe path" in refused, refused
+    assert "LAB=" in refused, refused  # a make user is told the make variable
+    assert not (root / "submitted" / "dan").exists()
+    assert (root / "grades.csv").read_text() == before
+
+
+def test_instructor_release_in_the_clone_changes_nothing(course):
+    root = course[0]
+    before = {p: p.read_bytes() for p in sorted((root / "labs").rglob("*")) if p.is_file()}
+    make(root, "release")
+    after = {p: p.read_bytes() for p in sorted((root / "labs").rglob("*")) if p.is_file()}
+    assert after == before, "make release changed the committed labs/"
+    assert "the sandbox works" in make(root, "check-sandbox")
