@@ -14,6 +14,7 @@ notebook. `make autograde JOBS=2` grades all of them on 2 cores: no cell may tim
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import zipfile
@@ -161,6 +162,35 @@ def test_rerun_student_lab_force_and_a_bad_zip(course, tmp_path):
     assert (root / "grades.csv").read_text() == before
 
 
+def test_collect_with_lab_and_autograde_with_grade_args(course, tmp_path):
+    """README: `<student>/<files>` with `LAB=<lab>`; limits for one run with GRADE_ARGS."""
+    root = course[0]
+    blank = REPO / "labs/lab2_stocks/lab2_stocks.ipynb"
+    archive = write_zip(tmp_path / "erin.zip", {"erin/lab2_stocks.ipynb": blank,
+                                                "erin/notes.txt": REPO / "README.md"})
+    collected = make(root, f"ZIP={archive}", "collect", "LAB=lab2_stocks")
+    assert (root / "submitted/erin/lab2_stocks/notes.txt").is_file(), collected
+    graded = make(root, "autograde", "STUDENT=erin",
+                  "GRADE_ARGS=--cell-timeout 600 --wall 3600 --memory 8G")
+    assert "grading 1 submission(s)" in graded, graded
+    row = grades(root)[("erin", "lab2_stocks")]
+    assert row["status"] == "graded" and float(row["score"]) == 0, row
+
+
+def test_student_validate_runs_in_time_and_prints_messages_whole(course):
+    """README (students): `.venv/bin/nbgrader validate labs/...` before handing in."""
+    root = course[0]
+    done = subprocess.run([".venv/bin/nbgrader", "validate", "labs/lab1_cells/lab1_cells.ipynb"],
+                          cwd=root, env=ta_env(), capture_output=True, text=True, timeout=600)
+    assert "failed" in done.stdout.lower() or "error" in done.stdout.lower(), done.stdout[-3000:]
+    cut = [line for line in done.stdout.splitlines() if len(line) == 90 and line.endswith("...")]
+    assert not cut, cut  # nbgrader's default width cuts lines at 90 characters
+    solution = "submitted/ada/lab3_attention/lab3_attention.ipynb"  # the slowest lab
+    done = subprocess.run([".venv/bin/nbgrader", "validate", solution], cwd=root, env=ta_env(),
+                          capture_output=True, text=True, timeout=600)
+    assert "Success! Your notebook passes all the tests." in done.stdout, done.stdout[-3000:]
+
+
 def test_instructor_release_in_the_clone_changes_nothing(course):
     root = course[0]
     before = {p: p.read_bytes() for p in sorted((root / "labs").rglob("*")) if p.is_file()}
@@ -168,3 +198,35 @@ def test_instructor_release_in_the_clone_changes_nothing(course):
     after = {p: p.read_bytes() for p in sorted((root / "labs").rglob("*")) if p.is_file()}
     assert after == before, "make release changed the committed labs/"
     assert "the sandbox works" in make(root, "check-sandbox")
+
+
+# Each `make` command the README gives a TA or an instructor for grading, and the test that
+# runs it as written (a zip's own name aside). A new command in the README fails this check
+# until a test runs it.
+README_COMMANDS = {
+    "make collect ZIP=submissions.zip": test_collect_names_a_renamed_notebook_and_extra_files,
+    "make autograde JOBS=2": test_autograde_on_a_fresh_clone_grades_every_lab_without_a_timeout,
+    "make release": test_instructor_release_in_the_clone_changes_nothing,
+    "make check-sandbox": test_instructor_release_in_the_clone_changes_nothing,
+    'make autograde GRADE_ARGS="--cell-timeout 600 --wall 3600 --memory 8G"':
+        test_collect_with_lab_and_autograde_with_grade_args,
+    # run by `make test` itself (its first prerequisite), on every machine
+    "make sandbox-deps": None,
+    "make test": None,
+    # the kernel's RNN_* variables from the grader's environment: tests/test_grading.py
+    "RNN_MODE=full make autograde": None,
+    # JupyterLab and Formgrader are interactive: not started by a test
+    "make lab": None,
+}
+# the options, each used by a test above
+README_OPTIONS = ("FORCE=1", "STUDENT=ada", "LABS=lab1_cells", "LAB=<lab>")
+
+
+def test_every_grading_command_of_the_readme_is_run_by_a_test():
+    readme = (REPO / "README.md").read_text()
+    grading = readme[readme.index("## For TAs"):readme.index("## Testing")]
+    commands = set(re.findall(r"`((?:[A-Z_]+=\S+ )?make [^`]+)`", grading))
+    assert commands, "expected make commands in the README's grading sections"
+    assert commands <= set(README_COMMANDS), sorted(commands - set(README_COMMANDS))
+    for option in README_OPTIONS:
+        assert f"`{option}`" in grading, option
