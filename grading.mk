@@ -4,6 +4,7 @@
 #   make release                      labs/ and the gradebook from solutions/
 #   make collect ZIP=subs.zip [LAB=lab1_cells] [FORCE=1]
 #   make autograde [JOBS=2] [FORCE=1] [STUDENT=ada] [LABS="lab1_cells"] [GRADE_ARGS=...]
+#   make grades                       feedback and grades.csv again, after Formgrader
 #   make sandbox-deps                 install bubblewrap (root, apt-get) when it is missing
 
 # nbgrader runs `alembic` from PATH: put the venv first, however make was called.
@@ -15,7 +16,7 @@ ZIP ?=
 LAB ?=
 GRADE_ARGS ?=
 
-.PHONY: release collect autograde check-sandbox sandbox-deps
+.PHONY: release collect autograde grades check-sandbox sandbox-deps
 
 release: $(STAMP) ## regenerate labs/ and the gradebook from solutions/ (nbgrader generate_assignment)
 	$(GRADING) release $(LABS)
@@ -27,6 +28,9 @@ collect: $(STAMP) ## unpack ZIP=<file> of submissions into submitted/<student>/<
 autograde: $(STAMP) sandbox-deps ## grade submitted/ in the sandbox: grades.csv, feedback/ (JOBS, FORCE=1, STUDENT, LABS)
 	$(GRADING) autograde --jobs $(JOBS) $(if $(FORCE),--force) \
 		$(if $(STUDENT),--student $(STUDENT)) $(GRADE_ARGS) $(LABS)
+
+grades: $(STAMP) ## after manual grading in Formgrader: feedback and grades.csv again (grades nothing)
+	$(GRADING) grades
 
 check-sandbox: $(STAMP) sandbox-deps ## check that bubblewrap can sandbox a kernel on this machine
 	$(GRADING) check-sandbox

@@ -191,6 +191,37 @@ def test_student_validate_runs_in_time_and_prints_messages_whole(course):
     assert "Success! Your notebook passes all the tests." in done.stdout, done.stdout[-3000:]
 
 
+def test_hand_graded_parts_are_pending_until_a_ta_grades_them(course):
+    """Feedback right after autograde marks hand-graded parts pending; after a manual score
+    is saved (as Formgrader saves it), `make grades` writes the feedback and grades.csv again."""
+    from nbgrader.api import Gradebook
+
+    root = course[0]
+    page = root / "feedback/ada/lab2_stocks/lab2_stocks.html"
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "rnn-course") as gb:
+        manual = [g for nb in gb.find_submission("lab2_stocks", "ada").notebooks
+                  for g in nb.grades if g.needs_manual_grade]
+        assert manual, "expected hand-graded parts in lab 2"
+        points = sum(g.max_score for g in manual)
+        first = manual[0].name
+    html = page.read_text()
+    assert html.count("Score: pending (graded by hand)") == 2 * len(manual), html[-3000:]
+    assert f"{points:g} point(s) still to be graded by hand" in html
+    assert f"{points:g} point(s) to grade by hand" in grades(root)[("ada", "lab2_stocks")]["notes"]
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "rnn-course") as gb:
+        grade = gb.find_grade(first, "lab2_stocks", "lab2_stocks", "ada")
+        grade.manual_score, grade.needs_manual_grade = grade.max_score, False
+        gb.db.commit()
+        left = points - grade.max_score
+    before = float(grades(root)[("ada", "lab2_stocks")]["score"])
+    make(root, "grades")
+    row = grades(root)[("ada", "lab2_stocks")]
+    assert float(row["score"]) > before, row
+    assert (f"{left:g} point(s) to grade by hand" in row["notes"]) == bool(left), row
+    html = page.read_text()
+    assert html.count("Score: pending (graded by hand)") == 2 * (len(manual) - 1)
+
+
 def test_instructor_release_in_the_clone_changes_nothing(course):
     root = course[0]
     before = {p: p.read_bytes() for p in sorted((root / "labs").rglob("*")) if p.is_file()}
@@ -208,6 +239,7 @@ README_COMMANDS = {
     "make autograde JOBS=2": test_autograde_on_a_fresh_clone_grades_every_lab_without_a_timeout,
     "make release": test_instructor_release_in_the_clone_changes_nothing,
     "make check-sandbox": test_instructor_release_in_the_clone_changes_nothing,
+    "make grades": test_hand_graded_parts_are_pending_until_a_ta_grades_them,
     'make autograde GRADE_ARGS="--cell-timeout 600 --wall 3600 --memory 8G"':
         test_collect_with_lab_and_autograde_with_grade_args,
     # run by `make test` itself (its first prerequisite), on every machine

@@ -1,10 +1,10 @@
-"""Command line: python -m coursetools.grading {release,collect,autograde,check-sandbox}."""
+"""Command line: python -m coursetools.grading {release,collect,autograde,grades,check-sandbox}."""
 
 import argparse
 import sys
 from pathlib import Path
 
-from .autograde import AutogradeError, autograde
+from .autograde import AutogradeError, autograde, write_grades
 from .collect import CollectError, collect
 from .gradebook import GradebookError, put_tools_on_path
 from .release import ReleaseError, release
@@ -39,6 +39,8 @@ def main(argv=None) -> int:
     auto.add_argument("--no-sandbox", action="store_true",
                       help="run kernels unconfined: only for notebooks you trust")
     sub.add_parser("check-sandbox", help="check that bubblewrap works on this machine")
+    sub.add_parser("grades", help="feedback and grades.csv again from the gradebook, after "
+                                  "manual grading in Formgrader (grades nothing)")
     args = parser.parse_args(argv)
     root = args.root.resolve()
     put_tools_on_path()  # nbgrader runs `alembic` and friends from PATH
@@ -47,6 +49,8 @@ def main(argv=None) -> int:
             release(root, args.labs or None, quiet=False)
         elif args.command == "collect":
             collect(root, args.archive, args.lab, args.force)
+        elif args.command == "grades":
+            write_grades(root)
         elif args.command == "check-sandbox":
             check_sandbox(Sandbox(course_root=str(root)))
             print("the sandbox works: bwrap can run a kernel here")

@@ -26,7 +26,7 @@ from . import report
 from .gradebook import gradebook_url, nbgrader_env, put_tools_on_path
 from .release import release, source_labs
 from .sandbox import Sandbox, SandboxError, check_sandbox
-from .worker import load_config
+from .worker import feedback, load_config
 
 SUBMITTED = "submitted"
 GRACE_SECONDS = 300  # beyond the sandbox's wall clock, before a worker is killed
@@ -240,6 +240,22 @@ def autograde(root: Path, labs: list[str] | None = None, students: list[str] | N
                                logs / f"worker-{k}.log", record) for k in range(jobs)]
         for future in futures:
             future.result()
+    return _write_report(root, db_url, course_id, out)
+
+
+def write_grades(root: Path, out=print) -> list[dict]:
+    """After manual grading in Formgrader: the feedback of every graded submission, grades.csv
+    and the summary again from the gradebook, without grading anything."""
+    root = Path(root).resolve()
+    config = load_config(root)
+    db_url, course_id = gradebook_url(config, root)
+    for status in report.all_statuses(root):
+        if status.status == "graded":
+            feedback(root, status.lab, status.student, config)
+    return _write_report(root, db_url, course_id, out)
+
+
+def _write_report(root: Path, db_url: str, course_id: str, out) -> list[dict]:
     table = report.rows(root, db_url, course_id)
     report.write_csv(root / "grades.csv", table)
     out(report.summary(table))
@@ -253,4 +269,4 @@ def lab_notebooks(root: Path, lab: str) -> list[str]:
     return released or sorted(p.name for p in (root / "solutions" / lab).glob("*.ipynb"))
 
 
-__all__ = ["AutogradeError", "autograde", "SandboxError"]
+__all__ = ["AutogradeError", "autograde", "write_grades", "SandboxError"]

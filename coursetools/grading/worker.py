@@ -23,6 +23,9 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from .feedback import mark_pending_feedback
+from .gradebook import gradebook_url
+
 
 def load_config(root: Path, overrides: dict | None = None) -> Config:
     """The course's nbgrader_config.py, with `overrides` ({"Section.name": value}) on top."""
@@ -56,13 +59,19 @@ def _run(converter_class, config: Config, lab: str, student: str, errors: _Error
     converter.start()
 
 
+def feedback(root: Path, lab: str, student: str, config: Config, errors=None) -> None:
+    """nbgrader's generate_feedback for one graded submission, hand-graded parts pending."""
+    _run(GenerateFeedback, config, lab, student, errors or _Errors())
+    mark_pending_feedback(root, *gradebook_url(config, root), lab, student)
+
+
 def grade(root: Path, lab: str, student: str, overrides: dict | None = None) -> dict:
     """Autograde and write feedback for one submission; never raises."""
     errors = _Errors()
     try:
         config = load_config(root, overrides)
         _run(Autograde, config, lab, student, errors)
-        _run(GenerateFeedback, config, lab, student, errors)
+        feedback(root, lab, student, config, errors)
         return {"ok": True, "error": ""}
     except Exception as err:  # noqa: BLE001 - the reason goes to the report, not a traceback
         lines = [line for line in errors.lines if line.strip()]
