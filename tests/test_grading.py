@@ -33,7 +33,8 @@ sys.path.insert(0, str(FIXTURES))
 from submissions import MAX_SCORE, SUBMISSIONS, write_submission  # noqa: E402
 
 LAB = "fixture_lab"
-LIMITS = {"Execute.timeout": 10, "Sandbox.wall_seconds": 90, "Sandbox.memory": 2**30}
+LIMITS = {"Execute.timeout": 10, "Sandbox.wall_seconds": 90, "Sandbox.memory": 2**30,
+          "Sandbox.max_tasks": 64}
 pytestmark = pytest.mark.xdist_group("grading")
 
 
@@ -103,6 +104,10 @@ def test_notes_explain_what_the_grader_did(graded):
     assert "copied graded cell(s) not graded" in rows["duplicated"]["notes"]
     assert "MemoryError" in outputs_text(
         graded[0] / "autograded/memory_bomb" / LAB / f"{LAB}.ipynb", "test_count_words")
+    for student in ("fork_bomb", "thread_storm"):
+        assert "kernel stopped" in rows[student]["notes"], rows[student]
+        assert "a fork bomb or a thread storm was stopped" in outputs_text(
+            graded[0] / "autograded" / student / LAB / f"{LAB}.ipynb", "test_count_words")
 
 
 def test_kernel_runs_in_quick_mode_with_stderr_noise_filtered(graded):
@@ -188,6 +193,20 @@ def test_wall_clock_stops_a_notebook_that_keeps_running(graded):
     assert row["score"] == "2", row  # only square's test ran before the mean cell
     text = outputs_text(course / "autograded/slow" / LAB / f"{LAB}.ipynb")
     assert "wall-clock limit of 25 s" in text
+
+
+def test_cpu_time_limit_stops_a_spinning_kernel(graded):
+    """A loop that spins one core: the kernel's CPU-time limit stops it before the timeout."""
+    course = graded[0]
+    spin = "def mean(xs):\n    while True:\n        pass\n"
+    write_submission(course, "spinner", released(course),
+                     lambda nb: SUBMISSIONS["correct"][0](nb, mean=spin))
+    table = autograde(course, students=["spinner"], out=lambda line: None,
+                      overrides={**LIMITS, "Execute.timeout": 120, "Sandbox.cpu_seconds": 12})
+    row = next(r for r in table if r["student"] == "spinner")
+    assert row["score"] == "2", row  # square's test ran before the mean cell
+    text = outputs_text(course / "autograded/spinner" / LAB / f"{LAB}.ipynb", "test_mean")
+    assert "CPU-time limit of 12 s" in text, text
 
 
 # -- release --------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ def main(argv=None) -> int:
     auto.add_argument("--cell-timeout", type=int, help="seconds per cell (Execute.timeout)")
     auto.add_argument("--wall", type=int, help="seconds per notebook (Sandbox.wall_seconds)")
     auto.add_argument("--memory", type=_size, help="kernel memory, e.g. 4G (Sandbox.memory)")
+    auto.add_argument("--cpu", type=int, help="CPU seconds per kernel process "
+                                              "(Sandbox.cpu_seconds)")
     auto.add_argument("--no-sandbox", action="store_true",
                       help="run kernels unconfined: only for notebooks you trust")
     sub.add_parser("check-sandbox", help="check that bubblewrap works on this machine")
@@ -60,6 +62,8 @@ def main(argv=None) -> int:
                 overrides["Execute.timeout"] = args.cell_timeout
             if args.wall:
                 overrides["Sandbox.wall_seconds"] = args.wall
+            if args.cpu is not None:
+                overrides["Sandbox.cpu_seconds"] = args.cpu
             if args.memory is not None:
                 overrides["Sandbox.memory"] = args.memory
             if args.no_sandbox:

@@ -34,9 +34,11 @@ import json
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -77,6 +79,12 @@ class Sandbox(LoggingConfigurable):
         config=True)
     file_size = Integer(256 * MiB, help="Largest file the kernel may write, in bytes.").tag(
         config=True)
+    cpu_seconds = Integer(1200, help="CPU time of any one process of the kernel, in seconds: a "
+                                     "thread storm spends it fast and is killed (0: none).").tag(
+        config=True)
+    max_tasks = Integer(256, help="Processes and threads in the sandbox at once; beyond it the "
+                                  "kernel is killed, so a fork bomb ends in a second (0: none)."
+                        ).tag(config=True)
     tmp_size = Integer(256 * MiB, help="Size of the kernel's /tmp and working folder.").tag(
         config=True)
     max_output_bytes = Integer(1 * MiB, help="Output kept per cell; the rest is dropped.").tag(
@@ -162,6 +170,8 @@ class Sandbox(LoggingConfigurable):
         limits = ["prlimit", f"--fsize={self.file_size}", "--core=0"]
         if self.memory:
             limits.append(f"--as={self.memory}")
+        if self.cpu_seconds:  # SIGXCPU at the soft limit, SIGKILL 5 s of CPU later
+            limits.append(f"--cpu={self.cpu_seconds}:{self.cpu_seconds + 5}")
         return [*limits, "--", *args, "--", *cmd]
 
 
@@ -192,7 +202,13 @@ class SandboxedKernelManager(AsyncKernelManager):
         # flood would fill the grader's memory, a forged line could fool it).
         self._stdio = open(os.path.join(self._runtime, "kernel-output.log"), "wb")  # noqa: SIM115
         kw.update(stdin=subprocess.DEVNULL, stdout=self._stdio, stderr=self._stdio)
-        return await super()._async_launch_kernel(kernel_cmd, **kw)
+        connection = await super()._async_launch_kernel(kernel_cmd, **kw)
+        process = getattr(self.provisioner, "process", None)
+        limit = Sandbox(parent=self).max_tasks
+        if process is not None and limit:
+            self.watchdog = TaskWatchdog(process.pid, limit)
+            self.watchdog.start()
+        return connection
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
@@ -200,6 +216,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         return Sandbox(parent=self).wrap(cmd, cwd, self._runtime)
 
     async def _async_cleanup_resources(self, restart=False):
+        if getattr(self, "watchdog", None):
+            self.watchdog.stop()
         await super()._async_cleanup_resources(restart=restart)
         if getattr(self, "_stdio", None):
             self._stdio.close()
@@ -254,13 +272,19 @@ class SandboxedExecute(Execute):
         return cell, resources
 
     def _death_reason(self) -> str:
+        watchdog = getattr(self.km, "watchdog", None)
+        if watchdog is not None and watchdog.fired:
+            return watchdog.fired
         process = getattr(getattr(self.km, "provisioner", None), "process", None)
         code = process.poll() if process is not None else None
         if code is None:
             return "it stopped answering"
         if code < 0 or code >= 128:
-            signal = -code if code < 0 else code - 128
-            return f"killed by signal {signal}; the memory limit may have been reached"
+            number = -code if code < 0 else code - 128
+            if number == signal.SIGXCPU:
+                return (f"killed by signal {number}: a process used up its CPU-time limit of "
+                        f"{self.sandbox.cpu_seconds} s")
+            return f"killed by signal {number}; the memory limit may have been reached"
         return f"it exited with status {code}"
 
     def output(self, outs, msg, display_id, cell_index):
@@ -282,6 +306,64 @@ class SandboxedExecute(Execute):
             outs.append(out)
             return out
         return None
+
+
+class TaskWatchdog(threading.Thread):
+    """Kills the sandbox (the process `pid` and all below it) once it holds more than `limit`
+    processes and threads together: a fork bomb or a thread storm ends within a second.
+
+    RLIMIT_NPROC would count every process of the grader's user (and none for root), so the
+    sandbox's own tree is counted instead, from /proc.
+    """
+
+    def __init__(self, pid: int, limit: int, every: float = 0.2):
+        super().__init__(daemon=True, name=f"sandbox-watchdog-{pid}")
+        self.pid, self.limit, self.every = pid, limit, every
+        self.fired = ""
+        self._stop_event = threading.Event()
+
+    def stop(self):
+        self._stop_event.set()
+
+    def run(self):
+        while not self._stop_event.wait(self.every):
+            pids, tasks = tree(self.pid)
+            if not pids:
+                return
+            if tasks > self.limit:
+                self.fired = (f"more than {self.limit} processes and threads at once "
+                              f"({tasks} counted): a fork bomb or a thread storm was stopped")
+                for pid in pids:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+                return
+
+
+def tree(root: int) -> tuple[list[int], int]:
+    """(the pids of `root` and its descendants, their number of threads in all), from /proc."""
+    children: dict[int, list[int]] = {}
+    threads: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(pid)  # field 4: ppid
+        threads[pid] = int(fields[17])  # field 20: num_threads
+    if root not in threads:
+        return [], 0
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found, sum(threads.get(pid, 1) for pid in found)
 
 
 def check_sandbox(sandbox: Sandbox | None = None) -> None:
