@@ -14,6 +14,7 @@ pytest imports this module because tests/ has no __init__.py: its default "prepe
 mode puts tests/ on sys.path before it imports a test file (under pytest-xdist too).
 """
 
+import ast
 import hashlib
 import linecache
 import re
@@ -28,6 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # indentation of the BEGIN line, which the replacement body takes.
 _SOLUTION = re.compile(
     r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n.*?^[ \t]*### END SOLUTION[^\n]*(?:\n|\Z)",
+    re.MULTILINE | re.DOTALL)
+# One "### BEGIN HIDDEN TESTS" ... "### END HIDDEN TESTS" region, markers included.
+_HIDDEN = re.compile(
+    r"^[ \t]*### BEGIN HIDDEN TESTS[^\n]*\n.*?^[ \t]*### END HIDDEN TESTS[^\n]*(?:\n|\Z)",
     re.MULTILINE | re.DOTALL)
 
 
@@ -58,8 +63,11 @@ def graded_cells(path) -> list[str]:
             if cell.metadata.get("nbgrader", {}).get("grade")]
 
 
-def run_cell(source: str, namespace: dict, name: str = "cell") -> None:
+def run_cell(source: str, namespace: dict, name: str = "cell"):
     """exec one cell's `source` in `namespace`, as a kernel would run it; exceptions propagate.
+
+    Returns what the kernel would display as the cell's result: the value of a final
+    expression statement (None when there is none, or when a ";" ends the cell).
 
     The code is registered in linecache under a name unique to its text, so tracebacks show
     its lines and inspect.getsource works on the functions it defines (lab3's tests read
@@ -68,11 +76,16 @@ def run_cell(source: str, namespace: dict, name: str = "cell") -> None:
     digest = hashlib.sha1(source.encode()).hexdigest()[:8]
     filename = f"<cell {name} {digest}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(compile(source, filename, "exec"), namespace)
+    tree = ast.parse(source, filename)
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr) and not source.rstrip().endswith(";"):
+        last = ast.Expression(tree.body.pop().value)
+    exec(compile(tree, filename, "exec"), namespace)
+    return None if last is None else eval(compile(last, filename, "eval"), namespace)
 
 
 def run_cells(cells: dict[str, str], namespace: dict | None = None,
-              names=None) -> dict[str, str | None]:
+              names=None, shown: dict | None = None) -> dict[str, str | None]:
     """Run cells in order, as "Run All" would, going on after a failure (nbgrader does too).
 
     Args:
@@ -80,6 +93,8 @@ def run_cells(cells: dict[str, str], namespace: dict | None = None,
     - namespace: the globals to run in; by default a fresh one named "__main__", as in a
       kernel (the labs' from-scratch checks follow only functions defined in "__main__")
     - names: the cells to run, in this order; by default all of `cells`
+    - shown: a dict that receives {name: result} for each cell that ran and ends with an
+      expression whose value is not None (what a kernel would display)
 
     Returns {name: None if the cell ran, else "ExceptionType: message"}.
     """
@@ -87,11 +102,23 @@ def run_cells(cells: dict[str, str], namespace: dict | None = None,
     results = {}
     for name in cells if names is None else names:
         try:
-            run_cell(cells[name], namespace, name)
+            value = run_cell(cells[name], namespace, name)
             results[name] = None
+            if value is not None and shown is not None:
+                shown[name] = value
         except Exception as error:  # noqa: BLE001 - a failing cell is a result, not a crash
             results[name] = f"{type(error).__name__}: {error}"
     return results
+
+
+def strip_hidden(source: str) -> str:
+    """`source` without its "### BEGIN/END HIDDEN TESTS" regions: the student's version."""
+    return _HIDDEN.sub("", source)
+
+
+def long_lines(message: str, width: int = 88) -> list[str]:
+    """The lines of a failure message longer than `width` (nbgrader validate cuts them)."""
+    return [line for line in message.splitlines() if len(line) > width]
 
 
 def swap_solution(source: str, *bodies: str) -> str:

@@ -1,12 +1,32 @@
 """The test cells of lab3_attention (hidden tests included), run without a kernel: the
-reference answers pass, and each classic mistake fails the cells it should."""
+reference answers pass, and each classic mistake fails the cells it should, with a message
+that names it (in lines that nbgrader validate shows whole), and no other cell: a mistake in
+one answer costs only that answer's points."""
 
 import pytest
-from labcells import lab_path, read_cells, run_cell, run_cells
+from labcells import (
+    graded_cells,
+    lab_path,
+    long_lines,
+    read_cells,
+    run_cell,
+    run_cells,
+    strip_hidden,
+)
 
 ANSWERS = ("additive_scores", "attention_context", "decoder_step", "greedy_translate")
-TESTS = {name: [f"test_{name}", f"test_{name}_edge"] for name in ANSWERS}
-CELLS = read_cells(lab_path("lab3_attention"))
+LAB = lab_path("lab3_attention")
+CELLS = read_cells(LAB)
+GRADED = [name for name in graded_cells(LAB) if name in CELLS]  # the code cells
+TESTS = {name: [test for test in GRADED if test.startswith(f"test_{name}")] for name in ANSWERS}
+
+
+def test_every_graded_cell_tests_one_answer():
+    assert sorted(sum(TESTS.values(), [])) == sorted(GRADED)
+    assert TESTS["decoder_step"] == ["test_decoder_step_attention", "test_decoder_step_state",
+                                     "test_decoder_step", "test_decoder_step_edge"]
+    assert TESTS["greedy_translate"] == ["test_greedy_translate_eos", "test_greedy_translate",
+                                         "test_greedy_translate_edge"]
 
 
 @pytest.fixture(scope="module")
@@ -19,12 +39,25 @@ def notebook():
     return namespace
 
 
-def _grade(notebook, answer, source=None):
-    """{test cell: None if it passes, else the error} with `answer` replaced by `source`."""
+def _grade(notebook, answer, source=None, tests=None):
+    """{test cell: None if it passes, else the error} with `answer` replaced by `source`:
+    the test cells of `answer`, or `tests`."""
     namespace = dict(notebook)
     if source is not None:
         run_cell(source, namespace, f"mutant-{answer}")
-    return run_cells(CELLS, namespace, TESTS[answer])
+    return run_cells(CELLS, namespace, TESTS[answer] if tests is None else tests)
+
+
+def test_student_version_passes_the_reference_answers_and_shows_nothing():
+    """The visible checks alone (hidden tests removed) pass the reference answers, and no test
+    cell ends with an expression that displays a value (nbgrader reads it as a score)."""
+    shown = {}
+    visible = {name: strip_hidden(source) for name, source in CELLS.items()}
+    names = list(CELLS)
+    names = names[:2] + ["test_helpers", "lstm_cell", *ANSWERS, *GRADED]
+    results = run_cells(visible, names=names, shown=shown)
+    assert results == dict.fromkeys(names), {k: e for k, e in results.items() if e}
+    assert not shown
 
 
 @pytest.mark.parametrize("answer", ANSWERS)
@@ -77,7 +110,7 @@ def additive_scores(query, keys, W, U, b, v, mask):
     "scores without bias": ("additive_scores", f'''
 def additive_scores(query, keys, W, U, b, v, mask):
     return ({SCORES.replace(" + b", "")}).masked_fill(~mask, float("-inf"))
-''', {"test_additive_scores": "relative error", "test_additive_scores_edge": "relative error"}),
+''', dict.fromkeys(TESTS["additive_scores"], "the bias b is missing")),
     "scores in float32": ("additive_scores", f'''
 def additive_scores(query, keys, W, U, b, v, mask):
     query, keys, W, U, b, v = (t.float() for t in (query, keys, W, U, b, v))
@@ -114,37 +147,55 @@ def attention_context(scores, keys, mask):
         {"test_decoder_step": "sum to 1", "test_decoder_step_edge": "sum to 1"}),
     "context before embedding": ("decoder_step", STEP.replace(
         "torch.cat([emb, context], -1)", "torch.cat([context, emb], -1)").replace("MASK", "mask"),
-        {"test_decoder_step": "cell state", "test_decoder_step_edge": "cell state"}),
+        {test: "the LSTM input looks like [context; emb]"
+         for test in ("test_decoder_step_state", "test_decoder_step", "test_decoder_step_edge")}),
     "no mask in the decoder": ("decoder_step", STEP.replace("MASK", "torch.ones_like(mask)"),
-                               {"test_decoder_step": "attention weights",
-                                "test_decoder_step_edge": "attention weights"}),
+                               dict.fromkeys(TESTS["decoder_step"], "the padding gets attention")),
+    "output layer reads [h; emb; context]": ("decoder_step", STEP.replace(
+        "torch.cat([h, context, emb], -1)", "torch.cat([h, emb, context], -1)").replace(
+        "MASK", "mask"), {test: "the output layer looks like it reads [h; emb; context]"
+                          for test in ("test_decoder_step", "test_decoder_step_edge")}),
     "eos kept": ("greedy_translate", GREEDY.replace(
         "                done[n] = True\n            else:\n                out[n].append(word)",
         "                done[n] = True\n            out[n].append(word)"),
-        {"test_greedy_translate": "sentence", "test_greedy_translate_edge": "sentence"}),
-    "no per-sentence stop": ("greedy_translate", GREEDY.replace(
+        dict.fromkeys(TESTS["greedy_translate"], "holds <eos> (id 3)")),
+    "words after <eos> kept": ("greedy_translate", GREEDY.replace(
         "            if done[n]:\n                continue\n", ""),
-        {"test_greedy_translate": "sentence", "test_greedy_translate_edge": "sentence"}),
+        dict.fromkeys(TESTS["greedy_translate"], "kept words after its first <eos>")),
     "one step short": ("greedy_translate", GREEDY.replace("range(max_len)", "range(max_len - 1)"),
-                       {"test_greedy_translate": "sentence",
-                        "test_greedy_translate_edge": "sentence"}),
+                       dict.fromkeys(TESTS["greedy_translate"], "without <eos>, max_len =")),
+    "stops when the first sentence ends": ("greedy_translate", GREEDY.replace(
+        "        if all(done):", "        if any(done):"),
+        {"test_greedy_translate_eos": "stop when another sentence ends?",
+         "test_greedy_translate": "stop when another sentence ends?",
+         "test_greedy_translate_edge": "stop when another sentence ends?"}),
+    "feeds <bos> at every step": ("greedy_translate", GREEDY.replace(
+        "        token = log_probs.argmax(-1)\n", "        token = token * 0 + bos_id\n"
+        "        word_ids = log_probs.argmax(-1)\n").replace("token.tolist()", "word_ids.tolist()"),
+        {"test_greedy_translate_eos": "feed back the argmax of\nthe previous step",
+         "test_greedy_translate": "feed back the argmax",
+         "test_greedy_translate_edge": "feed back the argmax"}),
     "tensors instead of lists": ("greedy_translate", GREEDY.replace(
         "    return out", "    return [torch.tensor(o) for o in out]"),
-        {"test_greedy_translate": "Python ints", "test_greedy_translate_edge": "Python ints"}),
+        dict.fromkeys(TESTS["greedy_translate"], "Python ints")),
     "rnn_lib's greedy_decode": ("greedy_translate", '''
 def greedy_translate(memory, mask, state, params, bos_id, eos_id, max_len):
     return reference_greedy(params, memory, mask, state, bos_id, eos_id, max_len)
-''', {"test_greedy_translate": "greedy_decode", "test_greedy_translate_edge": "greedy_decode"}),
+''', dict.fromkeys(TESTS["greedy_translate"], "greedy_decode")),
 }
 
 
 @pytest.mark.parametrize("mistake", MISTAKES)
 def test_classic_mistakes_fail(notebook, mistake):
+    """The mistake fails exactly the cells listed, each naming it; every other cell of the
+    lab (the other answers' included) passes."""
     answer, source, failing = MISTAKES[mistake]
-    results = _grade(notebook, answer, source)
+    results = _grade(notebook, answer, source, tests=GRADED)
     for test, error in results.items():
         if test in failing:
             assert error is not None and failing[test] in error, (test, error)
+            assert error.startswith("AssertionError: "), (test, error)
+            assert not long_lines(error.removeprefix("AssertionError: ")), (test, error)
         else:
             assert error is None, (test, error)
 
