@@ -17,6 +17,7 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
+from coursetools.grading.checks import CheckOutsideKernel
 from coursetools.grading.preprocessors import DropStderrNoise, HideHiddenTests, KeepFirstGradeId
 from coursetools.grading.sandbox import SandboxedExecute
 
@@ -32,7 +33,8 @@ c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 # The gradebook is nbgrader's default, <root>/gradebook.db (hidden tests live there).
 # Never copy build outputs or checkpoints into a release or an autograded folder.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "build", "*.db"]
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "build", "*.db",
+                            "reference_checks"]
 
 # -- executing a submission ------------------------------------------------------------------
 c.Execute.timeout = 300  # seconds per cell: quick-mode training cells fit on a 2-core CPU
@@ -71,6 +73,7 @@ c.Autograde.autograde_preprocessors = [
     DropStderrNoise,  # nbgrader's IgnorePattern, line by line
     ClearMetadataPreprocessor,
     LimitOutput,
+    CheckOutsideKernel,  # the checked values against the solution's, outside the sandbox
     SaveAutoGrades,
     AssignLatePenalties,
     CheckCellMetadata,
@@ -83,6 +86,8 @@ c.DropStderrNoise.pattern = (
     r"(?i)(warning|\d+%\||it/s\]|s/it\]|matplotlib is building the font cache)"
 )
 c.LimitOutput.max_lines = 1000
+# reference_checks/<lab>/ (written by `make release`) is found from the course root
+c.CheckOutsideKernel.course_root = c.CourseDirectory.root
 c.LimitOutput.max_traceback = 100
 
 # -- feedback: never show hidden tests ---------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The grading pipeline, end to end, on a fixture lab and 17 fixture submissions.
+"""The grading pipeline, end to end, on a fixture lab and its fixture submissions.
 
 Everything runs in a temporary course (tmp_path): a copy of nbgrader_config.py and of
 tests/fixtures/grading/solutions/, released and graded there; the repository's labs/,
@@ -9,6 +9,7 @@ submission in tests/fixtures/grading/submissions.py.
 """
 
 import csv
+import json
 import re
 import shutil
 import subprocess
@@ -134,6 +135,9 @@ def test_attacks_are_blocked_and_change_nothing(graded):
         assert "LEAKED" not in text, text
         assert text.count("blocked") == count, text
     assert not list(course.rglob("pwned.txt"))
+    # the history attack did read the hidden tests (the feedback test shows they stay hidden)
+    assert "SECRET-SQUARE" in outputs_text(
+        course / "autograded/attack_history" / LAB / f"{LAB}.ipynb")
     assert (course / "submitted/correct" / LAB / f"{LAB}.ipynb").exists()
     assert float(graded[1]["blank"]["score"]) == 0  # the gradebook was not rewritten
 
@@ -193,6 +197,21 @@ def test_wall_clock_stops_a_notebook_that_keeps_running(graded):
     assert row["score"] == "2", row  # only square's test ran before the mean cell
     text = outputs_text(course / "autograded/slow" / LAB / f"{LAB}.ipynb")
     assert "wall-clock limit of 25 s" in text
+
+
+def test_checks_are_compared_outside_the_kernel(graded):
+    """The reference values come from the solution, at release; a patched verdict is caught."""
+    from coursetools.grading.checks import OUTSIDE, reference_path, unchecked_cells
+
+    course = graded[0]
+    entry = json.loads(reference_path(course, LAB, f"{LAB}.ipynb").read_text())
+    assert [c["name"] for c in entry["checks"]["test_square"]] == ["square(3)", "square(-4)"]
+    assert unchecked_cells(entry) == []
+    text = outputs_text(course / "autograded/attack_isclose" / LAB / f"{LAB}.ipynb",
+                        "test_square")
+    assert OUTSIDE in text and "relative error to the reference solution" in text, text
+    text = outputs_text(course / "autograded/attack_check" / LAB / f"{LAB}.ipynb", "test_square")
+    assert "the test reported 0 checked value(s), the reference solution 2" in text, text
 
 
 def test_cpu_time_limit_stops_a_spinning_kernel(graded):
@@ -347,3 +366,13 @@ def test_collect_lists_every_bad_name_and_unpacks_nothing(tmp_path):
     assert "unknown lab 'lab9'" in message
     assert "../escape/fixture_lab/x.ipynb: unsafe path" in message
     assert not (course / "submitted").exists()
+
+
+def test_release_stops_when_the_solution_fails_its_own_tests(tmp_path):
+    from coursetools.grading.release import ReleaseError
+
+    course = make_course(tmp_path / "course")
+    source = course / "solutions" / LAB / f"{LAB}.ipynb"
+    source.write_text(source.read_text().replace("return x * x", "return x + x"))
+    with pytest.raises(ReleaseError, match="fails its own tests test_square"):
+        release(course)

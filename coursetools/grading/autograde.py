@@ -23,8 +23,9 @@ from pathlib import Path
 import nbformat
 
 from . import report
+from .checks import reference_path
 from .gradebook import gradebook_url, nbgrader_env, put_tools_on_path
-from .release import release, source_labs
+from .release import references, release, source_labs
 from .sandbox import Sandbox, SandboxError, check_sandbox
 from .worker import feedback, load_config
 
@@ -184,6 +185,10 @@ def autograde(root: Path, labs: list[str] | None = None, students: list[str] | N
     if missing:
         out(f"not in the gradebook yet, releasing first: {', '.join(missing)}")
         release(root, missing)
+    for lab in sorted(set(labs) - set(missing)):
+        if not all(reference_path(root, lab, name).is_file() for name in lab_notebooks(root, lab)):
+            out(f"no reference checks for {lab} yet, computing them")
+            references(root, lab)
     submissions, unknown = find_submissions(root, labs, students)
     absent = sorted(set(students or ()) - {student for student, _ in submissions})
     if absent:

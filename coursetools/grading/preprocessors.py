@@ -16,7 +16,8 @@
 * `HideHiddenTests` (first in `c.GenerateFeedback.preprocessors`): the autograded notebook
   holds every test as the instructor wrote it and `generate_feedback` renders it as is
   (nbgrader issues #917, #1363). It removes the `### BEGIN HIDDEN TESTS` regions and shortens
-  each error of such a cell to its name and message, since a traceback quotes the failing line.
+  each error of such a cell to its name and message, since a traceback quotes the failing line;
+  and it removes every output line that quotes a hidden test (code that printed its source).
 """
 
 import re
@@ -79,7 +80,17 @@ class DropStderrNoise(IgnorePattern):
 
 
 class HideHiddenTests(ClearHiddenTests):
-    """ClearHiddenTests for feedback: also hides the hidden tests' lines in tracebacks."""
+    """ClearHiddenTests for feedback: also hides the hidden tests' lines in tracebacks, and
+    removes any line of any output that quotes a hidden test (a kernel can read a cell's source
+    while it runs, from IPython's history or its events, and print it)."""
+
+    def preprocess(self, nb, resources):
+        hidden = hidden_lines(nb, self.begin_test_delimeter, self.end_test_delimeter)
+        nb, resources = super().preprocess(nb, resources)
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                _scrub(output, hidden)
+        return nb, resources
 
     def preprocess_cell(self, cell, resources, cell_index):
         if cell.cell_type != "code" or self.begin_test_delimeter not in cell.source:
@@ -91,3 +102,38 @@ class HideHiddenTests(ClearHiddenTests):
                 message = str(output.get("evalue", ""))[:MAX_MESSAGE]
                 output.traceback = [f"{output.ename}: {message}"]
         return cell, resources
+
+
+QUOTED = "[a line that quoted a hidden test was removed from the feedback]"
+MIN_QUOTE = 8  # shorter hidden lines ("else:", ")") are too common to call a quote
+
+
+def hidden_lines(nb, begin: str, end: str) -> set[str]:
+    """The stripped lines between the hidden-test markers of every cell, and the markers."""
+    lines, inside = {begin, end}, False
+    for cell in nb.cells:
+        for line in cell.get("source", "").splitlines():
+            if begin in line:
+                inside = True
+            elif end in line:
+                inside = False
+            elif inside and len(line.strip()) >= MIN_QUOTE:
+                lines.add(line.strip())
+    return lines
+
+
+def _scrub(output, hidden: set[str]) -> None:
+    def clean(text: str) -> str:
+        return "".join(QUOTED + "\n" if any(h in line for h in hidden) else line
+                       for line in re.split(r"(?<=\n)", text))
+
+    if not hidden:
+        return
+    if "text" in output:
+        output.text = clean(output.text)
+    for key, value in output.get("data", {}).items():
+        if isinstance(value, str):
+            output.data[key] = clean(value)
+    if output.get("output_type") == "error":
+        output.evalue = clean(str(output.get("evalue", "")))
+        output.traceback = [clean(line) for line in output.get("traceback", [])]

@@ -4,7 +4,9 @@
 
 Each lab is `nbgrader generate_assignment LAB --force`: the student notebook loses its
 solutions (a `raise NotImplementedError()` stub) and hidden tests, and the gradebook gets the
-full test cells that autograde puts back. Running it twice gives the same files.
+full test cells that autograde puts back. Running it twice gives the same files. Then the
+solution runs once in the sandbox, and the values its tests check are kept in
+`reference_checks/<lab>/` for the grader (checks.py).
 """
 
 import shutil
@@ -12,7 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .checks import REFERENCE_DIR, compute_references
 from .gradebook import nbgrader_env
+from .sandbox import SandboxError
 
 SOURCE, RELEASE = "solutions", "labs"
 
@@ -49,9 +53,20 @@ def release(root: Path, labs: list[str] | None = None, quiet: bool = True) -> li
                                + "\n".join(errors[-15:] or done.stderr.splitlines()[-15:]))
         for junk in (root / RELEASE / lab).rglob(".ipynb_checkpoints"):
             shutil.rmtree(junk)
+        references(root, lab)
         if not quiet:
-            print(f"released {lab}: {RELEASE}/{lab}/")
+            print(f"released {lab}: {RELEASE}/{lab}/ and {REFERENCE_DIR}/{lab}/")
     return labs
+
+
+def references(root: Path, lab: str) -> None:
+    """What the solution of `lab` checks, for the grader to compare outside the sandbox."""
+    from .worker import load_config
+
+    try:
+        compute_references(root, lab, load_config(root))
+    except (RuntimeError, SandboxError) as err:
+        raise ReleaseError(f"the reference checks of {lab} could not be computed: {err}") from err
 
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
