@@ -368,6 +368,24 @@ def test_collect_lists_every_bad_name_and_unpacks_nothing(tmp_path):
     assert not (course / "submitted").exists()
 
 
+def test_workers_share_one_queue_so_a_slow_notebook_holds_up_nobody(tmp_path):
+    """JOBS=2: while one worker grades a slow submission, the other grades all the rest (a
+    fixed stride would have left c to wait behind the slow one)."""
+    course = make_course(tmp_path / "course")
+    release(course)
+    slow = "import time\n\n\ndef square(x):\n    time.sleep(6)\n    return x * x\n"
+    write_submission(course, "a_slow", released(course),
+                     lambda nb: SUBMISSIONS["correct"][0](nb, square=slow))
+    for student in ("b", "c", "d"):
+        write_submission(course, student, released(course), SUBMISSIONS["correct"][0])
+    table = autograde(course, jobs=2, out=lambda line: None,
+                      overrides={**LIMITS, "Execute.timeout": 60})
+    assert [row["score"] for row in table] == ["10"] * 4, table
+    logs = sorted((course / report.STATUS_DIR / "logs").glob("worker-*.log"))
+    graded = sorted(re.findall(r"grading (\S+) / ", log.read_text()) for log in logs)
+    assert graded == [["a_slow"], ["b", "c", "d"]], graded
+
+
 def test_release_stops_when_the_solution_fails_its_own_tests(tmp_path):
     from coursetools.grading.release import ReleaseError
 

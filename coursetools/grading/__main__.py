@@ -9,6 +9,7 @@ from .collect import CollectError, collect
 from .gradebook import GradebookError, put_tools_on_path
 from .release import ReleaseError, release
 from .sandbox import Sandbox, SandboxError, check_sandbox
+from .worker import load_config
 
 
 def _size(text: str) -> int:
@@ -54,7 +55,7 @@ def main(argv=None) -> int:
         elif args.command == "grades":
             write_grades(root)
         elif args.command == "check-sandbox":
-            check_sandbox(Sandbox(course_root=str(root)))
+            check_sandbox(Sandbox(config=load_config(root)))  # the sandbox grading will use
             print("the sandbox works: bwrap can run a kernel here")
         else:
             overrides = {}

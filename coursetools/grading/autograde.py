@@ -7,11 +7,13 @@ For each submission: check that its notebooks are valid JSON notebooks, then hav
 process (worker.py: nbgrader autograde + generate_feedback, the kernel in the sandbox) grade it
 under a time limit; record the outcome in autograded/.status/; finally write grades.csv and
 print the summary. A submission whose files did not change since it was last graded is
-skipped unless --force. A failing submission never stops the others; `--jobs N` grades N at a time.
+skipped unless --force. A failing submission never stops the others; `--jobs N` grades N at a time,
+each worker taking the next submission from one shared queue.
 """
 
 import hashlib
 import json
+import queue
 import shutil
 import subprocess
 import sys
@@ -102,69 +104,82 @@ def invalid_notebook(folder: Path, lab_notebooks: list[str]) -> str:
 
 
 class _Worker:
-    """A worker process grading `items` in order; the driver polls it (see poll())."""
+    """A worker process that grades one submission at a time, as the driver hands them out on
+    its stdin ("LAB:STUDENT" lines); after the k-th it writes RESULTS/<k>.json."""
 
-    def __init__(self, root: Path, items: list, overrides: dict, log: Path):
-        self.items, self.done = items, 0
+    def __init__(self, root: Path, overrides: dict, log: Path):
+        self.sent = self.done = 0
         self.results = Path(tempfile.mkdtemp(prefix="nbg-results-"))
         cmd = [sys.executable, "-m", "coursetools.grading.worker", str(root), str(self.results),
-               *[f"{lab}:{student}" for student, lab, *_ in items],
-               "--overrides", json.dumps(overrides)]
+               "-", "--overrides", json.dumps(overrides)]
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "ab") as handle:
             self.process = subprocess.Popen(cmd, cwd=root, env=nbgrader_env(), stdout=handle,
-                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                            stderr=subprocess.STDOUT, stdin=subprocess.PIPE,
+                                            text=True)
+
+    def send(self, item) -> None:
+        student, lab = item[:2]
+        self.process.stdin.write(f"{lab}:{student}\n")
+        self.process.stdin.flush()
+        self.sent += 1
         self.since = time.monotonic()
 
-    def poll(self):
-        """The (item, result) pairs finished since the last call."""
-        finished = []
-        while (path := self.results / f"{self.done}.json").exists():
-            finished.append((self.items[self.done], json.loads(path.read_text())))
-            self.done += 1
-            self.since = time.monotonic()
-        return finished
+    def wait(self, limit: float | None) -> dict:
+        """The result of the submission sent last; a failed result if the worker died or ran
+        past `limit` seconds (then the worker is stopped: start a new one)."""
+        path = self.results / f"{self.sent - 1}.json"
+        while not path.exists():
+            if self.process.poll() is not None and not path.exists():
+                return self._failed(f"the grader process exited with status "
+                                    f"{self.process.returncode}")
+            if limit and time.monotonic() - self.since > limit:
+                return self._failed(f"the grader itself ran past {limit:.0f} s and was stopped")
+            time.sleep(0.2)
+        self.done += 1
+        return json.loads(path.read_text())
+
+    def _failed(self, reason: str) -> dict:
+        seconds = round(time.monotonic() - self.since, 1)
+        self.stop()
+        return {"ok": False, "error": reason, "seconds": seconds}
 
     def stop(self):
         if self.process.poll() is None:
-            self.process.kill()
+            try:
+                self.process.stdin.close()  # the worker ends after its current submission
+                self.process.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                self.process.kill()
         self.process.wait()
         shutil.rmtree(self.results, ignore_errors=True)
 
 
-def grade_all(root: Path, items: list, overrides: dict, limit: float | None, log: Path,
-              record) -> None:
-    """Grade `items` in worker processes, one at a time; call record(item, result) with the
-    worker's result {"ok", "error", "seconds"} (seconds of grading alone, not of waiting)."""
-    retries = {}
-    pending = list(items)
-    while pending:
-        worker = _Worker(root, pending, overrides, log)
-        again, reason = [], ""
-        try:
-            while worker.done < len(worker.items):
-                for item, result in worker.poll():
-                    if LOCKED in result["error"] and retries.get(item[:2], 0) < 2:
-                        retries[item[:2]] = retries.get(item[:2], 0) + 1
-                        again.append(item)  # SQLite was busy with another worker: again
-                    else:
-                        record(item, result)
-                if worker.done == len(worker.items):
-                    break
-                if worker.process.poll() is not None and not worker.poll():
-                    reason = f"the grader process exited with status {worker.process.returncode}"
-                    break
-                if limit and time.monotonic() - worker.since > limit:
-                    reason = f"the grader itself ran past {limit:.0f} s and was stopped"
-                    break
-                time.sleep(0.2)
-        finally:
+def grade_all(root: Path, todo: queue.SimpleQueue, overrides: dict, limit: float | None,
+              log: Path, record) -> None:
+    """Take submissions from the shared queue `todo` until it is empty and grade each in this
+    thread's worker process; call record(item, result) with the worker's result {"ok",
+    "error", "seconds"} (seconds of grading alone, not of waiting). A worker that dies or hangs
+    is replaced; a submission that met a locked gradebook goes back in the queue (twice)."""
+    worker = None
+    try:
+        while True:
+            try:
+                item = todo.get_nowait()
+            except queue.Empty:
+                return
+            if worker is None or worker.process.poll() is not None:
+                worker = _Worker(root, overrides, log)
+            worker.send(item)
+            result = worker.wait(limit)
+            retries = item[-1]
+            if LOCKED in result["error"] and retries < 2:
+                todo.put((*item[:-1], retries + 1))  # SQLite was busy with another worker
+            else:
+                record(item[:-1], result)
+    finally:
+        if worker is not None:
             worker.stop()
-        rest = worker.items[worker.done:]
-        if rest:
-            seconds = round(time.monotonic() - worker.since, 1)
-            record(rest[0], {"ok": False, "error": reason, "seconds": seconds})
-        pending = rest[1:] + again
 
 
 def autograde(root: Path, labs: list[str] | None = None, students: list[str] | None = None,
@@ -240,8 +255,11 @@ def autograde(root: Path, labs: list[str] | None = None, students: list[str] | N
     limit = sandbox.wall_seconds + GRACE_SECONDS if sandbox.wall_seconds else None
     logs = root / report.STATUS_DIR / "logs"
     shutil.rmtree(logs, ignore_errors=True)  # this run's logs only
+    todo = queue.SimpleQueue()  # shared: a slow notebook never holds up the others' queue
+    for item in valid:
+        todo.put((*item, 0))  # the last field counts retries after a locked gradebook
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(grade_all, root, valid[k::jobs], overrides, limit,
+        futures = [pool.submit(grade_all, root, todo, overrides, limit,
                                logs / f"worker-{k}.log", record) for k in range(jobs)]
         for future in futures:
             future.result()

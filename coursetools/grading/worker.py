@@ -1,9 +1,10 @@
 """Grade submissions one after the other: `nbgrader autograde`, then `generate_feedback`.
 
-    python -m coursetools.grading.worker ROOT RESULTS LAB:STUDENT ... [--overrides JSON]
+    python -m coursetools.grading.worker ROOT RESULTS (LAB:STUDENT ... | -) [--overrides JSON]
 
-The driver (autograde.py) starts these worker processes (one per job) and watches them: after
-each submission the worker writes RESULTS/<index>.json, {"ok": bool, "error": str,
+The driver (autograde.py) starts these worker processes (one per job) and hands each the next
+submission from one shared queue on its stdin (`-`) when it is free: after each submission
+the worker writes RESULTS/<index>.json, {"ok": bool, "error": str,
 "seconds": float} (the seconds of grading that submission alone). nbgrader
 catches what goes wrong inside one submission; a worker that hangs or dies is killed by the
 driver, which records that submission as failed and starts a new worker for the rest. Loading
@@ -84,13 +85,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path)
     parser.add_argument("results", type=Path)
-    parser.add_argument("submissions", nargs="+", help="LAB:STUDENT")
+    parser.add_argument("submissions", nargs="+",
+                        help="LAB:STUDENT ...; or - to read one LAB:STUDENT per line from stdin")
     parser.add_argument("--overrides", default="{}", help="JSON {'Section.name': value}")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     root = args.root.resolve()
     os.chdir(root)
-    for index, item in enumerate(args.submissions):
+    items = sys.stdin if args.submissions == ["-"] else args.submissions
+    for index, item in enumerate(line.strip() for line in items):
         lab, student = item.split(":", 1)
         logging.info("grading %s / %s", student, lab)
         start = time.monotonic()
