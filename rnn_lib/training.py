@@ -4,6 +4,7 @@ Every model in the course trains through `train`: what differs between tasks liv
 `loss_fn(model, batch)` the notebook passes in, so the loop itself is written once.
 """
 
+import math
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -32,12 +33,14 @@ class History:
     """What a training run recorded.
 
     step_loss:  the training loss of every optimiser step
+    step_lr:    the learning rate of every optimiser step (the first parameter group's)
     epoch_loss: the mean training loss of each epoch
     evals:      one dict per evaluation, with "step" and "epoch" keys and the metrics
     seconds:    wall-clock time of the whole run
     """
 
     step_loss: list[float] = field(default_factory=list)
+    step_lr: list[float] = field(default_factory=list)
     epoch_loss: list[float] = field(default_factory=list)
     evals: list[dict] = field(default_factory=list)
     seconds: float = 0.0
@@ -85,6 +88,34 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+def cosine_decay(total_steps: int, warmup: int = 0, final: float = 0.0) -> Callable[[int], float]:
+    """A learning-rate schedule for `train(lr_schedule=...)`: warm-up, then half a cosine.
+
+    Returns factor(s), the multiple of the starting learning rate used at step s = 0, 1, ...:
+
+        factor(s) = (s + 1) / warmup                                      for s < warmup
+                  = final + (1 - final) (1 + cos(pi u)) / 2,  u = (s - warmup) / (total - warmup)
+
+    so it climbs linearly to 1 over `warmup` steps, then falls smoothly from 1 to `final` at
+    step `total_steps` (and stays there). Large steps early, small ones at the end, when the
+    weights should settle into a minimum rather than bounce around it (Loshchilov & Hutter,
+    2017, "SGDR").
+    """
+    if total_steps < 1 or not 0 <= warmup < total_steps:
+        raise ValueError(f"expected total_steps >= 1 and 0 <= warmup < total_steps, got "
+                         f"total_steps={total_steps}, warmup={warmup}")
+    if not 0.0 <= final <= 1.0:
+        raise ValueError(f"expected 0 <= final <= 1, got {final}")
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        u = min((step - warmup) / (total_steps - warmup), 1.0)
+        return final + (1.0 - final) * 0.5 * (1.0 + math.cos(math.pi * u))
+
+    return factor
+
+
 def _evaluate(model, eval_fn, history, step, epoch):
     was_training = model.training
     model.eval()
@@ -104,6 +135,7 @@ def train(
     optimizer: torch.optim.Optimizer | None = None,
     lr: float = 1e-3,
     clip: float | None = None,
+    lr_schedule: Callable[[int], float] | None = None,
     eval_fn: Callable[[nn.Module], dict] | None = None,
     eval_every: int | None = None,
     device: torch.device | str | None = None,
@@ -120,6 +152,9 @@ def train(
         epochs: number of passes over `batches`.
         optimizer: defaults to Adam(model.parameters(), lr=lr).
         clip: when given, gradients are rescaled to this maximum total norm before each step.
+        lr_schedule: when given, step s (counted from 0 over the whole run) uses the starting
+            learning rate times `lr_schedule(s)`, through `torch.optim.lr_scheduler.LambdaLR`;
+            for example `cosine_decay(epochs * len(batches))`. None: a constant rate.
         eval_fn: `eval_fn(model)` returns a dict of metrics; called (under no_grad, in eval
             mode) at the end of each epoch and, if `eval_every` is set, every that many steps.
         device: batches are moved there before `loss_fn` sees them (None: left as they are).
@@ -135,6 +170,9 @@ def train(
     if eval_every is not None and eval_every < 1:
         raise ValueError(f"expected eval_every >= 1 or None, got {eval_every}")
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    scheduler = None
+    if lr_schedule is not None:
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_schedule)
     history = History()
     start = time.perf_counter()
     step = 0
@@ -155,7 +193,10 @@ def train(
             loss.backward()
             if clip is not None:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+            history.step_lr.append(optimizer.param_groups[0]["lr"])
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             step += 1
             losses.append(loss.item())
             history.step_loss.append(losses[-1])

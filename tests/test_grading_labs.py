@@ -3,20 +3,30 @@
 For every lab folder in solutions/:
 * releasing solutions/ in a temporary course gives byte for byte the committed labs/<lab>/;
 * no solution line, hidden-test line or nbgrader marker appears anywhere in labs/;
+* every graded code cell of every solution reports the values it checks (the grader compares
+  them outside the student's kernel), except the cells of UNCHECKED, which report none;
 * (grading the solution and the unmodified student notebook of every lab, through the
   README's `make` commands on a fresh copy, is tests/test_ta_path.py).
 """
 
+import json
 import shutil
 from pathlib import Path
 
+import nbformat
 import pytest
+from nbgrader import utils
 
+from coursetools.grading.checks import reference_path, unchecked_cells
 from coursetools.grading.release import find_leaks, release, source_labs
 
 REPO = Path(__file__).resolve().parent.parent
 LABS = source_labs(REPO)
 pytestmark = pytest.mark.xdist_group("grading-labs")
+# (lab, graded cell) whose verdict is only the kernel's: they report no checked value. None
+# today: lab2_stocks' test_forecast judges a training outcome (no single right value) and
+# reports only the prices it measures it against, which are deterministic.
+UNCHECKED: set[tuple[str, str]] = set()
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +52,29 @@ def test_committed_lab_is_what_release_makes(course, lab):
     assert sorted(committed) == sorted(fresh), "run `make release` and commit labs/"
     for name in fresh:
         assert committed[name] == fresh[name], f"labs/{lab}/{name} differs: run `make release`"
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_every_graded_cell_reports_what_it_checks(course, lab):
+    """Release ran each solution and kept what its tests checked (reference_checks/): every
+    graded code cell reported at least one value, but those of UNCHECKED, which reported
+    none (an entry that does check something, or names no graded cell, is stale)."""
+    for source in sorted((course / "solutions" / lab).glob("*.ipynb")):
+        nb = nbformat.read(source, as_version=4)
+        graded = [cell.metadata.nbgrader["grade_id"] for cell in nb.cells
+                  if utils.is_grade(cell) and cell.cell_type == "code"]
+        path = reference_path(course, lab, source.name)
+        assert path.is_file(), f"release wrote no {path.relative_to(course)}"
+        entry = json.loads(path.read_text())
+        assert sorted(entry["checks"]) == sorted(graded)
+        allowed = sorted(grade_id for name, grade_id in UNCHECKED if name == lab)
+        assert unchecked_cells(entry) == allowed, (
+            f"{lab}: graded cells that report no checked value (the kernel alone decides): "
+            f"{unchecked_cells(entry)}; expected only {allowed} (UNCHECKED)")
+
+
+def test_unchecked_cells_name_real_labs():
+    assert {lab for lab, _ in UNCHECKED} <= set(LABS)
 
 
 def test_the_course_has_its_three_labs():

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch.nn.utils.rnn import pack_sequence
 
-from rnn_lib.training import History, count_parameters, to_device, train
+from rnn_lib.training import History, cosine_decay, count_parameters, to_device, train
 
 
 def _regression():
@@ -63,6 +63,31 @@ def test_clip_bounds_the_gradient_norm():
     opt.step = step
     train(model, loss_fn, [torch.ones(4, 3)], optimizer=opt, clip=1.0, progress=False)
     assert seen[0].item() == pytest.approx(1.0, rel=1e-5)
+
+
+def test_cosine_decay_warms_up_then_falls_from_one_to_final():
+    factor = cosine_decay(12, warmup=2, final=0.1)
+    assert [factor(0), factor(1)] == [0.5, 1.0]  # linear warm-up to the full rate
+    assert factor(2) == pytest.approx(1.0) and factor(7) == pytest.approx(0.55)  # half-way
+    assert factor(12) == pytest.approx(0.1) and factor(100) == pytest.approx(0.1)
+    values = [factor(s) for s in range(1, 13)]
+    assert all(a >= b for a, b in zip(values[:-1], values[1:], strict=True))  # never rises
+    assert cosine_decay(4)(0) == 1.0 and cosine_decay(4)(4) == pytest.approx(0.0)
+    for bad in ({"total_steps": 0}, {"total_steps": 5, "warmup": 5}, {"total_steps": 5,
+                                                                       "final": 1.5}):
+        with pytest.raises(ValueError, match="expected"):
+            cosine_decay(**bad)
+
+
+def test_lr_schedule_sets_the_rate_of_every_step_and_is_recorded():
+    _, _, batches = _regression()
+    factor = cosine_decay(8)
+    model = torch.nn.Linear(3, 1)
+    hist = train(model, _mse, batches, epochs=2, lr=0.1, lr_schedule=factor, progress=False)
+    assert hist.step_lr == pytest.approx([0.1 * factor(s) for s in range(8)])
+    assert hist.step_lr[0] == pytest.approx(0.1) and hist.step_lr[-1] < 0.01
+    constant = train(torch.nn.Linear(3, 1), _mse, batches, lr=0.1, progress=False)
+    assert constant.step_lr == [0.1] * 4
 
 
 def test_bad_arguments():

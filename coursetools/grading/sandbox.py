@@ -124,6 +124,7 @@ class Sandbox(LoggingConfigurable):
             spec = importlib.util.find_spec(name)
             if spec is not None and spec.submodule_search_locations:
                 paths += list(spec.submodule_search_locations)
+            paths += _installed_locations(name)
         return _unique(os.path.realpath(p) for p in paths if os.path.exists(p))
 
     def kernel_env(self, home: str, mpl: str) -> dict[str, str]:
@@ -398,6 +399,16 @@ def _copy_font_cache(target: str) -> None:
     for home in homes:
         for path in glob.glob(os.path.join(home, "fontlist-*.json")) if home else []:
             shutil.copy(path, target)
+
+
+def _installed_locations(name: str) -> list[str]:
+    """Where a fresh interpreter (the kernel) imports package `name` from: an editable install
+    may point elsewhere than the current folder's copy that find_spec sees here."""
+    code = (f"import importlib.util as u; s = u.find_spec({name!r}); "
+            "print(*(s.submodule_search_locations or []) if s else [], sep='\\n')")
+    done = subprocess.run([sys.executable, "-c", code], cwd="/", capture_output=True, text=True,
+                          timeout=60)
+    return [line for line in done.stdout.splitlines() if line.strip()]
 
 
 def _linked(*paths: str) -> list[str]:
