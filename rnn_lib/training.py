@@ -117,11 +117,8 @@ def cosine_decay(total_steps: int, warmup: int = 0, final: float = 0.0) -> Calla
 
 
 def _evaluate(model, eval_fn, history, step, epoch):
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
+    with evaluating(model), torch.no_grad():
         metrics = dict(eval_fn(model))
-    model.train(was_training)
     history.evals.append({"step": step, "epoch": epoch, **metrics})
     return metrics
 

@@ -26,7 +26,7 @@ import nbformat
 
 from . import report
 from .checks import reference_path
-from .gradebook import gradebook_url, nbgrader_env, put_tools_on_path
+from .gradebook import gradebook_url, nbgrader_env
 from .release import references, release, source_labs
 from .sandbox import Sandbox, SandboxError, check_sandbox
 from .worker import feedback, load_config
@@ -194,7 +194,6 @@ def autograde(root: Path, labs: list[str] | None = None, students: list[str] | N
         check_sandbox(sandbox)  # raises SandboxError with what to install
     known = source_labs(root)
     labs = labs or known
-    put_tools_on_path()
     db_url, course_id = gradebook_url(config, root)
     missing = sorted(set(labs) - set(report.max_scores(db_url, course_id)))
     if missing:

@@ -78,22 +78,21 @@ def open_gradebook(db_url: str, course_id: str):
     """nbgrader's Gradebook for the course, created when missing (use it as a context manager)."""
     from nbgrader.api import Gradebook
 
-    put_tools_on_path()
     stamp_if_unversioned(db_url)
-    try:
-        return Gradebook(db_url, course_id)
-    except FileNotFoundError as err:
-        raise GradebookError(
-            f"expected nbgrader's `alembic` command in {tools_bin()}, got {err}: "
-            "run `make install` (it installs alembic with nbgrader)") from err
+    return _with_alembic(Gradebook, db_url, course_id)
 
 
 def _alembic_head() -> str:
     from nbgrader.api import get_alembic_version
 
+    return _with_alembic(get_alembic_version)
+
+
+def _with_alembic(fn, *args):
+    """fn(*args), which may run nbgrader's `alembic`: with it on PATH, or a clear error."""
     put_tools_on_path()
     try:
-        return get_alembic_version()
+        return fn(*args)
     except FileNotFoundError as err:
         raise GradebookError(
             f"expected nbgrader's `alembic` command in {tools_bin()}, got {err}: "

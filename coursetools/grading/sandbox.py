@@ -28,6 +28,7 @@ output a cell may produce, and turns a kernel that dies (os._exit, killed) into 
 the cell it died in and every cell after it score zero, the cells before keep their results.
 """
 
+import functools
 import glob
 import importlib.util
 import json
@@ -81,7 +82,7 @@ class Sandbox(LoggingConfigurable):
         config=True)
     file_size = Integer(256 * MiB, help="Largest file the kernel may write, in bytes.").tag(
         config=True)
-    cpu_seconds = Integer(1200, help="CPU time of any one process of the kernel, in seconds: a "
+    cpu_seconds = Integer(600, help="CPU time of any one process of the kernel, in seconds: a "
                                      "thread storm spends it fast and is killed (0: none).").tag(
         config=True)
     max_tasks = Integer(256, help="Processes and threads in the sandbox at once; beyond it the "
@@ -401,6 +402,7 @@ def _copy_font_cache(target: str) -> None:
             shutil.copy(path, target)
 
 
+@functools.cache
 def _installed_locations(name: str) -> list[str]:
     """Where a fresh interpreter (the kernel) imports package `name` from: an editable install
     may point elsewhere than the current folder's copy that find_spec sees here."""
