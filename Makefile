@@ -18,7 +18,7 @@ SEEDS ?= 0 1 2
 # robustness takes THREADS as a list; its default is "1 2" unless THREADS is given.
 ROBUST_THREADS = $(if $(filter command line environment,$(origin THREADS)),$(THREADS),1 2)
 
-.PHONY: help all install notebooks robustness test lint lab clean
+.PHONY: help all install notebooks robustness bench bench-grading test lint lab clean
 
 help: ## list every target with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -51,12 +51,18 @@ robustness: $(STAMP) ## run every notebook for each of SEEDS="0 1 2" x THREADS="
 	$(PY) -m coursetools.robustness --mode $(MODE) --device $(DEVICE) --seeds $(SEEDS) \
 		--threads $(ROBUST_THREADS) --jobs $(JOBS) --kernel $(KERNEL) $(NB)
 
+bench: bench-grading ## every benchmark of bench/, each against its baseline in the same run
+
+STUDENTS ?= 2
+bench-grading: $(STAMP) sandbox-deps ## seconds per submission per lab, JOBS=1 against JOBS (STUDENTS=2 LABS)
+	$(PY) -m bench.grading --students $(STUDENTS) --jobs $(JOBS) $(if $(LABS),--labs $(LABS))
+
 # Two test workers share two cores: one PyTorch thread each (more would oversubscribe them).
 test: $(STAMP) sandbox-deps lint ## lint, then the whole test suite (library, every notebook in quick mode, grading)
 	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(or $(TEST_JOBS),2) --dist loadgroup
 
 lint: $(STAMP) ## ruff on the code and on the notebooks
-	$(VENV)/bin/ruff check rnn_lib coursetools tests
+	$(VENV)/bin/ruff check rnn_lib coursetools tests bench
 	$(VENV)/bin/nbqa ruff lectures solutions --ignore E402,F401,B018,E703
 
 # The venv first on PATH: Formgrader runs nbgrader's `alembic` when it creates the gradebook.

@@ -15,31 +15,18 @@ import csv
 import json
 import os
 import re
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from coursetools import checkout
 from coursetools.grading.release import source_labs
 
 REPO = Path(__file__).resolve().parent.parent
 LABS = source_labs(REPO)
 pytestmark = pytest.mark.xdist_group("grading-labs")
-
-
-def fresh_copy(dest: Path) -> Path:
-    """The repository as a fresh clone of this working tree holds it, with the .venv linked."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=REPO, capture_output=True, check=True).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = REPO / name
-        if source.is_file():  # a deleted, not yet committed file is listed but gone
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, dest / name)  # keeps mtimes: make sees .venv as up to date
-    (dest / ".venv").symlink_to(REPO / ".venv")
-    return dest
 
 
 def ta_env() -> dict[str, str]:
@@ -79,7 +66,7 @@ def write_zip(path: Path, entries: dict[str, Path]) -> Path:
 def course(tmp_path_factory):
     """A fresh copy in which a TA has run `make collect ZIP=...` then `make autograde JOBS=2`."""
     base = tmp_path_factory.mktemp("ta")
-    root = fresh_copy(base / "course")
+    root = checkout.fresh_copy(REPO, base / "course")
     assert not (root / "gradebook.db").exists() and not (root / "submitted").exists()
     entries = {}
     for lab in LABS:
