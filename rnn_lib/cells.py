@@ -219,7 +219,7 @@ class LSTMCell(_Cell):
     drops them (identical outputs only if they were zero).
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, peephole=False):
+    def __init__(self, input_size, hidden_size, bias=True, *, peephole=False):
         super().__init__(input_size, hidden_size, bias, num_gates=4)
         self.peephole = peephole
         if peephole:

@@ -254,7 +254,9 @@ class LSTM(_Layer):
     num_gates, num_states = 4, 2
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, peephole=False):
+                 dropout=0.0, bidirectional=False, *, peephole=False):
+        # keyword-only: torch.nn.LSTM's 8th positional argument is proj_size, which rnn_lib
+        # does not have; LSTM(3, 4, 2, True, False, 0.0, False, 2) must fail, not build peepholes
         self.peephole = peephole
         if peephole:
             self.param_names = _Layer.param_names + PEEPHOLES

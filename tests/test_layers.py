@@ -248,3 +248,14 @@ def test_repr_like_torch():
         torch.nn.GRU(10, 20, batch_first=True, bias=False))
     assert repr(layers.RNN(3, 4, nonlinearity="relu")) == "RNN(3, 4, nonlinearity='relu')"
     assert repr(layers.LSTM(3, 4, peephole=True)) == "LSTM(3, 4, peephole=True)"
+
+
+def test_peephole_is_keyword_only_so_torchs_positional_proj_size_is_refused():
+    """torch.nn.LSTM's 8th positional argument is proj_size and LSTMCell's 4th is device: the
+    same call must not silently build rnn_lib's peephole variant (4 outputs instead of 2)."""
+    with pytest.raises(TypeError):
+        layers.LSTM(3, 4, 2, True, False, 0.0, False, 2)
+    with pytest.raises(TypeError):
+        cells.LSTMCell(3, 4, True, True)
+    assert layers.LSTM(3, 4, peephole=True).peephole
+    assert cells.LSTMCell(3, 4, peephole=True).peephole
