@@ -26,6 +26,7 @@ help: ## list every target with one line each
 	@echo "  variables: MODE=quick|full DEVICE=auto|cpu|cuda SEED=0 JOBS=2 (notebooks at once)"
 	@echo "             THREADS=1 (PyTorch threads per notebook) NB=<notebook paths>"
 	@echo "             robustness: SEEDS=\"0 1 2\" THREADS=\"1 2\" (lists)"
+	@echo "             grading: JOBS=2 (submissions at once)  test: TEST_JOBS=2 (pytest workers)"
 
 all: install notebooks ## install, execute every notebook (MODE, DEVICE, JOBS) and print the report
 
