@@ -98,9 +98,12 @@ def draw_dag(nodes: dict, edges: list[tuple], ax=None, *, pos: dict | None = Non
     for src, dst, label in edges:
         k = seen[src, dst] = seen.get((src, dst), -1) + 1  # the k-th edge between the same pair
         rad = 0.25 * k * (-1) ** k
+        # zorder above the boxes: matplotlib places a box around its text only when it draws
+        # the text, so the arrow must be drawn after the boxes to stop at their edges (drawn
+        # first, it runs to the centre and its head hides under the target box)
         ax.annotate("", xy=(0.5, 0.5), xycoords=artists[dst], xytext=(0.5, 0.5),
-                    textcoords=artists[src], zorder=1,
-                    arrowprops=dict(arrowstyle="-|>", shrinkA=1, shrinkB=1,
+                    textcoords=artists[src], zorder=4,
+                    arrowprops=dict(arrowstyle="-|>", mutation_scale=14, shrinkA=1, shrinkB=1,
                                     # edges from a parameter: green and dashed
                                     color="#188038" if nodes[src][1] == "param" else "0.35",
                                     linestyle="--" if nodes[src][1] == "param" else "-",
@@ -113,7 +116,7 @@ def draw_dag(nodes: dict, edges: list[tuple], ax=None, *, pos: dict | None = Non
             ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0) + 0.12 * rad, label,
                     fontsize=fontsize * 0.85, color="#b3261e", ha="center", va="center",
                     bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none", alpha=0.8),
-                    zorder=2)
+                    zorder=5)
     ax.set_xlim(min(xs) - 0.7, max(xs) + 0.7)
     ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
     ax.axis("off")
