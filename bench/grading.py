@@ -26,6 +26,7 @@ from pathlib import Path
 
 from coursetools.checkout import fresh_copy
 from coursetools.grading import report
+from coursetools.grading.gradebook import nbgrader_env
 from coursetools.grading.release import source_labs
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,8 +38,8 @@ class BenchError(Exception):
 
 def grading(course: Path, *args: str) -> float:
     """Run `python -m coursetools.grading ARGS` in the course, as make does; its wall seconds."""
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-    env["PATH"] = f"{course / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env = {k: v for k, v in nbgrader_env().items()  # the venv's bin/ first on PATH
+           if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "coursetools.grading", *args], cwd=course,
                           env=env, capture_output=True, text=True)
@@ -136,11 +137,12 @@ def main(argv=None) -> int:
         except BenchError as error:
             print(f"bench failed: {error}", file=sys.stderr)
             return 1
-    print(f"\nautograding, {args.students} solution(s) per lab, {machine()}, "
+    where = machine()
+    print(f"\nautograding, {args.students} solution(s) per lab, {where}, "
           f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(summary(runs, labs))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": machine(), "release_seconds": release,
+    args.out.write_text(json.dumps({"machine": where, "release_seconds": release,
                                     "students": args.students, "runs": runs}, indent=1) + "\n")
     print(f"figures written to {args.out}")
     return 0
