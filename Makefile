@@ -18,6 +18,17 @@ SEEDS ?= 0 1 2
 # robustness takes THREADS as a list; its default is "1 2" unless THREADS is given.
 ROBUST_THREADS = $(if $(filter command line environment,$(origin THREADS)),$(THREADS),1 2)
 
+# $(call apt_install,COMMAND,PACKAGE,WHY): apt-get install PACKAGE when COMMAND is missing
+# (as root, or through sudo); elsewhere say what to install and stop.
+apt_install = command -v $(1) >/dev/null 2>&1 || { \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(2); \
+	elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(2); \
+	else \
+		echo "$(3): install $(2) with your package manager"; exit 1; \
+	fi; }
+
 .PHONY: help all install notebooks robustness bench bench-grading test lint lab clean
 
 help: ## list every target with one line each
@@ -59,18 +70,22 @@ bench-grading: $(STAMP) sandbox-deps ## seconds per submission per lab, JOBS=1 a
 	$(PY) -m bench.grading --students $(STUDENTS) --jobs $(JOBS) $(if $(LABS),--labs $(LABS))
 
 # Two test workers share two cores: one PyTorch thread each (more would oversubscribe them).
-test: $(STAMP) sandbox-deps lint ## lint, then the whole test suite (library, every notebook in quick mode, grading)
+test: $(STAMP) sandbox-deps publish-deps browser-deps lint ## lint, then the whole test suite (library, every notebook in quick mode, grading)
 	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(or $(TEST_JOBS),2) --dist loadgroup
 
 lint: $(STAMP) ## ruff on the code and on the notebooks
 	$(VENV)/bin/ruff check rnn_lib coursetools tests bench
 	$(VENV)/bin/nbqa ruff lectures solutions --ignore E402,F401,B018,E703
+	$(VENV)/bin/ruff check publish/site/conf.py
 
 # The venv first on PATH: Formgrader runs nbgrader's `alembic` when it creates the gradebook.
-lab: $(STAMP) ## start JupyterLab on the course's kernel
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/jupyter lab
+LAB_ARGS ?=
+lab: $(STAMP) ## start JupyterLab on the course's kernel, with Formgrader, Assignment List and RISE (LAB_ARGS)
+	mkdir -p exchange  # the Assignment List's exchange (nbgrader_config.py); gone if deleted
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/jupyter lab $(LAB_ARGS)
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf build .pytest_cache
 
 include grading.mk
+include publish.mk

@@ -36,12 +36,4 @@ check-sandbox: $(STAMP) sandbox-deps ## check that bubblewrap can sandbox a kern
 	$(GRADING) check-sandbox
 
 sandbox-deps: ## install bubblewrap (the grading sandbox) with apt-get when it is missing
-	@command -v bwrap >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			apt-get update -qq && apt-get install -y -qq bubblewrap; \
-		elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
-			sudo apt-get update -qq && sudo apt-get install -y -qq bubblewrap; \
-		else \
-			echo "bubblewrap (bwrap) is needed for grading: install it with your package manager"; \
-			exit 1; \
-		fi; }
+	@$(call apt_install,bwrap,bubblewrap,bubblewrap (bwrap) is needed for grading)

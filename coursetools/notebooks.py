@@ -159,6 +159,18 @@ def run_one(notebook: Path, out: Path, *, mode: str = "quick", device: str = "au
                   threads=threads, figures=_figures(printed))
 
 
+def recorded(notebook: Path, out: Path) -> Result:
+    """The Result of a run read back from its executed copy (what it printed, its figures)."""
+    printed = _printed(out)
+    try:
+        meta = json.loads(out.read_text())["metadata"].get("papermill", {})
+    except (OSError, ValueError, KeyError):
+        meta = {"exception": True}
+    return Result(_relative(notebook), "failed" if meta.get("exception") else "ok",
+                  round(meta.get("duration") or 0.0, 1), _device_used(printed), _relative(out),
+                  seed=meta.get("parameters", {}).get("seed", 0), figures=_figures(printed))
+
+
 @contextmanager
 def _environment(values: dict[str, str]):
     """Set environment variables for the duration of a block, then restore the old ones."""

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from coursetools.notebooks import ROOT, discover, run_one
+from coursetools.notebooks import ROOT, discover
+from coursetools.publish.executed import run_once
 
 NOTEBOOKS = discover()
 STORED = NOTEBOOKS + sorted((ROOT / "labs").rglob("*.ipynb"))
@@ -54,10 +55,13 @@ def test_first_code_cell_is_the_parameters_cell(path):
         f"{path.name}: kernelspec must be rnn-course (the project's .venv)")
 
 
+# The executed copies go to a folder the test workers share (executed_build, conftest.py):
+# tests/test_publish.py makes the slides and the site from them. Whichever worker needs a
+# notebook first runs it, under a lock; the other reads its result back from the copy.
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
-def test_notebook_runs_in_quick_mode(path, tmp_path):
-    result = run_one(path, tmp_path / path.name, mode="quick", device="cpu", seed=0, threads=1)
+def test_notebook_runs_in_quick_mode(path, executed_build):
+    result = run_once(path, executed_build, mode="quick", device="cpu", seed=0, threads=1)
     assert result.status == "ok", f"{result.notebook} failed: {result.error}"
     assert result.device == "cpu", "the notebook did not call rnn_lib.runtime.setup"
     # the robustness table shows what each lecture and each lab's solution measured

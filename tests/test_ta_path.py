@@ -13,7 +13,6 @@ notebook. `make autograde JOBS=2` grades all of them on 2 cores: no cell may tim
 
 import csv
 import json
-import os
 import re
 import subprocess
 import zipfile
@@ -31,13 +30,7 @@ pytestmark = pytest.mark.xdist_group("grading-labs")
 
 def ta_env() -> dict[str, str]:
     """The TA's shell: no .venv/bin on PATH, no thread settings, no make flags of pytest's."""
-    venv = str(REPO / ".venv")
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
-           and not k.startswith("PYTEST")}
-    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
-                                  if p and not p.startswith(venv))
-    return env
+    return checkout.user_env(REPO)
 
 
 def make(course: Path, *args: str, ok: bool = True) -> str:
