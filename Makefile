@@ -73,10 +73,8 @@ bench-grading: $(STAMP) sandbox-deps ## seconds per submission per lab, JOBS=1 a
 test: $(STAMP) sandbox-deps publish-deps browser-deps lint ## lint, then the whole test suite (library, every notebook in quick mode, grading)
 	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(or $(TEST_JOBS),2) --dist loadgroup
 
-lint: $(STAMP) ## ruff on the code and on the notebooks
-	$(VENV)/bin/ruff check rnn_lib coursetools tests bench
-	$(VENV)/bin/nbqa ruff lectures solutions --ignore E402,F401,B018,E703
-	$(VENV)/bin/ruff check publish/site/conf.py
+lint: $(STAMP) ## ruff on the code and on the notebooks (pyproject.toml's settings for both)
+	$(VENV)/bin/ruff check rnn_lib coursetools tests bench publish lectures solutions
 
 # The venv first on PATH: Formgrader runs nbgrader's `alembic` when it creates the gradebook.
 LAB_ARGS ?=

@@ -32,9 +32,9 @@ class ConstantFeature(nn.Module):
     Inputs: images of shape (N, ...). Output of shape (N, E), every row the same vector.
     """
 
-    def __init__(self, embed_size: int):
+    def __init__(self, embedding_dim: int):
         super().__init__()
-        self.feature = nn.Parameter(torch.zeros(embed_size))
+        self.feature = nn.Parameter(torch.zeros(embedding_dim))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.feature.expand(images.shape[0], -1)  # (N, E)

@@ -34,6 +34,7 @@ from torch import nn
 from rnn_lib.batching import pad_batch
 from rnn_lib.decoding import beam_search, greedy_decode
 from rnn_lib.metrics import bleu, exact_match
+from rnn_lib.training import in_eval_mode
 from rnn_lib.vocab import Vocab
 
 COLOURS = {"red": (0.9, 0.1, 0.1), "green": (0.1, 0.75, 0.2), "blue": (0.15, 0.3, 1.0),
@@ -212,7 +213,7 @@ class ShapeEncoder(nn.Module):
     Inputs: images of shape (N, 3, S, S), S divisible by 8. Output of shape (N, E).
     """
 
-    def __init__(self, embed_size: int, size: int = 32, channels: int = 32):
+    def __init__(self, embedding_dim: int, size: int = 32, channels: int = 32):
         super().__init__()
         layers, c_in = [], 3
         for c_out in (channels, 2 * channels, 2 * channels):
@@ -220,7 +221,7 @@ class ShapeEncoder(nn.Module):
                        nn.MaxPool2d(2)]
             c_in = c_out
         self.features = nn.Sequential(*layers)
-        self.fc = nn.Linear(c_in * (size // 8) ** 2, embed_size)
+        self.fc = nn.Linear(c_in * (size // 8) ** 2, embedding_dim)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = self.features(images)  # (N, 2C, S/8, S/8)
@@ -234,14 +235,14 @@ class CaptionModel(nn.Module):
     for example `caption_baselines.ConstantFeature` for a decoder that never sees the image.
     """
 
-    def __init__(self, vocab_size: int, embed_size: int = 64, hidden_size: int = 256,
+    def __init__(self, vocab_size: int, embedding_dim: int = 64, hidden_size: int = 256,
                  image_size: int = 32, channels: int = 32, pad_id: int = 0,
                  encoder: nn.Module | None = None):
         super().__init__()
         self.encoder = encoder if encoder is not None else \
-            ShapeEncoder(embed_size, image_size, channels)
-        self.embed = nn.Embedding(vocab_size, embed_size, padding_idx=pad_id)
-        self.cell = nn.LSTMCell(embed_size, hidden_size)
+            ShapeEncoder(embedding_dim, image_size, channels)
+        self.embed = nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_id)
+        self.cell = nn.LSTMCell(embedding_dim, hidden_size)
         self.out = nn.Linear(hidden_size, vocab_size)
 
     def start(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -271,12 +272,11 @@ def caption_loss(model: CaptionModel, batch: tuple, pad_id: int = 0) -> torch.Te
 
 
 @torch.no_grad()
+@in_eval_mode
 def generate_captions(model: CaptionModel, images: torch.Tensor, vocab: Vocab,
                       beam_size: int = 1, max_len: int = 12, batch_size: int = 500,
                       length_penalty: float = 1.0) -> list[str]:
     """Caption images with greedy decoding (beam_size=1) or beam search; returns strings."""
-    was_training = model.training
-    model.eval()
     dev = next(model.parameters()).device
     captions = []
     for chunk in images.split(batch_size):
@@ -289,7 +289,6 @@ def generate_captions(model: CaptionModel, images: torch.Tensor, vocab: Vocab,
             ids = beam_search(model.step, state, vocab.bos_id, vocab.eos_id, beam_size,
                               max_len, length_penalty)
         captions += [" ".join(vocab.decode(x)) for x in ids]
-    model.train(was_training)
     return captions
 
 

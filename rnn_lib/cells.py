@@ -110,14 +110,41 @@ def reset_rnn_parameters_(module, hidden_size):
                 p.uniform_(-bound, bound)
 
 
+def check_sizes(**sizes) -> None:
+    """Constructor sizes, as torch checks them: TypeError unless an int, ValueError unless > 0."""
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"expected {name} to be an int, got {type(value).__name__}")
+        if value <= 0:
+            raise ValueError(f"expected {name} > 0, got {value}")
+
+
+def check_flags(**flags) -> None:
+    """Constructor switches (bias, batch_first, ...): TypeError unless a bool, as in torch."""
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise TypeError(f"expected {name} to be a bool, got {type(value).__name__}")
+
+
+def check_dtype(x: torch.Tensor, weight: torch.Tensor, error: type = RuntimeError) -> None:
+    """An input whose dtype is not the weights' fails here, not deep inside a matmul."""
+    if x.dtype != weight.dtype:
+        raise error(f"expected input of dtype {weight.dtype} (the weights'), got {x.dtype}: "
+                    f"convert it with input.to({weight.dtype}), or the model with "
+                    f"model.to({x.dtype})")
+
+
 class _Cell(nn.Module):
-    """What the three cells share: parameters, initialisation and input checks."""
+    """What the three cells share: parameters, initialisation and input checks.
+
+    Bad input raises what torch.nn's cells raise (RuntimeError for a size or dtype that does
+    not match, ValueError for the number of dimensions) with an "expected X, got Y" message.
+    """
 
     def __init__(self, input_size, hidden_size, bias, num_gates):
         super().__init__()
-        if input_size <= 0 or hidden_size <= 0:
-            raise ValueError(f"expected positive input_size and hidden_size, "
-                             f"got {input_size} and {hidden_size}")
+        check_sizes(input_size=input_size, hidden_size=hidden_size)
+        check_flags(bias=bias)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         self.weight_ih = nn.Parameter(torch.empty(num_gates * hidden_size, input_size))
         self.weight_hh = nn.Parameter(torch.empty(num_gates * hidden_size, hidden_size))
@@ -141,8 +168,9 @@ class _Cell(nn.Module):
         if x.dim() not in (1, 2):
             raise ValueError(f"expected input to be 1D (H_in,) or 2D (N, H_in), got {x.dim()}D")
         if x.size(-1) != self.input_size:
-            raise ValueError(f"expected input of size (N, {self.input_size}) or "
-                             f"({self.input_size},), got {tuple(x.shape)}")
+            raise RuntimeError(f"expected input of size (N, {self.input_size}) or "
+                               f"({self.input_size},), got {tuple(x.shape)}")
+        check_dtype(x, self.weight_ih)
         unbatched = x.dim() == 1
         x = x.unsqueeze(0) if unbatched else x  # (N, H_in)
         expected = (self.hidden_size,) if unbatched else (x.size(0), self.hidden_size)
@@ -151,7 +179,8 @@ class _Cell(nn.Module):
             if s is None:
                 s = x.new_zeros(expected)  # the default: start from zeros
             elif tuple(s.shape) != expected:
-                raise ValueError(f"expected hidden state of size {expected}, got {tuple(s.shape)}")
+                raise RuntimeError(f"expected hidden state of size {expected}, "
+                                   f"got {tuple(s.shape)}")
             checked.append(s.unsqueeze(0) if unbatched else s)  # (N, H)
         return x, checked, unbatched
 

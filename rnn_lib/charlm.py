@@ -26,6 +26,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from rnn_lib.training import in_eval_mode
+
 # ----------------------------------------------------------------------------- corpus
 
 
@@ -126,7 +128,7 @@ class CharRNNConfig:
     num_layers: int = 1  # L, stacked recurrent layers
     embedding_dim: int | None = 32  # None: feed one-hot vectors of size V instead
     dropout: float = 0.0  # between layers and before the output layer (training only)
-    kind: str = "lstm"  # "lstm", "gru" or "rnn" (tanh)
+    cell: str = "lstm"  # "lstm", "gru" or "rnn" (tanh), as `cell=` of classifiers and taggers
 
 
 class CharRNN(nn.Module):
@@ -145,9 +147,9 @@ class CharRNN(nn.Module):
     def __init__(self, config: CharRNNConfig):
         super().__init__()
         c = self.config = config
-        rnn_class = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}.get(c.kind)
+        rnn_class = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}.get(c.cell)
         if rnn_class is None:
-            raise ValueError(f"expected kind 'lstm', 'gru' or 'rnn', got {c.kind!r}")
+            raise ValueError(f"expected cell 'lstm', 'gru' or 'rnn', got {c.cell!r}")
         in_size = c.vocab_size if c.embedding_dim is None else c.embedding_dim
         self.embed = None if c.embedding_dim is None else nn.Embedding(c.vocab_size, in_size)
         self.rnn = rnn_class(in_size, c.hidden_size, c.num_layers, batch_first=True,
@@ -236,6 +238,7 @@ class CarriedStateLoss:
 
 
 @torch.no_grad()
+@in_eval_mode
 def evaluate(model: CharRNN, ids: Sequence[int] | torch.Tensor, *, streams: int = 16,
              seq_len: int = 256, device: torch.device | str | None = None) -> float:
     """Cross-entropy of ids[1:] given the characters before them, in nats per character.
@@ -247,8 +250,6 @@ def evaluate(model: CharRNN, ids: Sequence[int] | torch.Tensor, *, streams: int 
     """
     ids = as_ids(ids)
     device = next(model.parameters()).device if device is None else torch.device(device)
-    was_training = model.training
-    model.eval()
     x_all, y_all = ids[:-1], ids[1:]
     n = x_all.numel()
     per_row = n // streams
@@ -265,7 +266,6 @@ def evaluate(model: CharRNN, ids: Sequence[int] | torch.Tensor, *, streams: int 
             logits, state = model(x, state)  # (N, t, V)
             total += float(F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1),
                                            reduction="sum"))
-    model.train(was_training)
     return total / n
 
 

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from rnn_lib.training import History, to_device, train
+from rnn_lib.training import History, evaluating, to_device, train
 
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
@@ -78,13 +78,9 @@ def accuracy(
 
     The model is put in eval mode for the call and returned to its former mode.
     """
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         logits = model(x) if lengths is None else model(x, lengths)  # (N, C)
         return (logits.argmax(-1) == y).float().mean().item()
-    finally:
-        model.train(was_training)
 
 
 def classification_loss(model: nn.Module, batch) -> torch.Tensor:

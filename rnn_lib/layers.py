@@ -21,6 +21,9 @@ from torch.nn.utils.rnn import PackedSequence
 from rnn_lib.cells import (
     NONLINEARITIES,
     PEEPHOLES,
+    check_dtype,
+    check_flags,
+    check_sizes,
     gru_cell,
     lstm_cell,
     reset_rnn_parameters_,
@@ -29,7 +32,14 @@ from rnn_lib.cells import (
 
 
 class _Layer(nn.Module):
-    """What the three layers share; a subclass sets the number of gates and states and `_step`."""
+    """What the three layers share; a subclass sets the number of gates and states and `_step`.
+
+    Bad input raises what torch.nn's layers raise (TypeError for a size that is not an int or
+    a switch that is not a bool, ValueError for a bad value, dimension or dtype, RuntimeError
+    for a length, size or hidden-state shape that does not match) with an "expected X, got Y"
+    message. cuDNN's flat-weight API (`flatten_parameters`, `_flat_weights`) is out of scope:
+    there is one loop over steps, and no fused kernel whose weights would need flattening.
+    """
 
     num_gates = 1  # rows of weight_ih per hidden unit: 1 (RNN), 4 (LSTM, i f g o), 3 (GRU, r z n)
     num_states = 1  # tensors carried from step to step: h, or (h, c) for the LSTM
@@ -38,11 +48,11 @@ class _Layer(nn.Module):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False):
         super().__init__()
-        if input_size <= 0 or hidden_size <= 0 or num_layers <= 0:
-            raise ValueError(f"expected positive input_size, hidden_size and num_layers, got "
-                             f"{input_size}, {hidden_size} and {num_layers}")
-        if not 0.0 <= dropout <= 1.0:
-            raise ValueError(f"expected dropout in [0, 1], got {dropout}")
+        check_sizes(input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
+        check_flags(bias=bias, batch_first=batch_first, bidirectional=bidirectional)
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not (
+                0.0 <= dropout <= 1.0):
+            raise ValueError(f"expected dropout to be a number in [0, 1], got {dropout!r}")
         if dropout > 0 and num_layers == 1:
             warnings.warn("dropout acts between layers, so with num_layers=1 it does nothing",
                           stacklevel=2)
@@ -118,7 +128,8 @@ class _Layer(nn.Module):
         hx = tuple(hx) if self.num_states == 2 else (hx,)
         for s in hx:
             if tuple(s.shape) != expected:
-                raise ValueError(f"expected hidden state of size {expected}, got {tuple(s.shape)}")
+                raise RuntimeError(f"expected hidden state of size {expected}, "
+                                   f"got {tuple(s.shape)}")
         return tuple(s.unsqueeze(1) if unbatched else s for s in hx)  # each (K, N, H)
 
     def forward(self, input, hx=None):
@@ -138,9 +149,12 @@ class _Layer(nn.Module):
                 input = input.transpose(0, 1)  # (L, N, H_in)
             xs = list(input.unbind(0))  # L tensors of shape (N, H_in)
             sorted_indices = unsorted_indices = None
+        if not xs:
+            raise RuntimeError("expected a sequence of length > 0, got length 0")
         if xs[0].size(-1) != self.input_size:
-            raise ValueError(f"expected input with {self.input_size} features in its last "
-                             f"dimension, got {xs[0].size(-1)}")
+            raise RuntimeError(f"expected input with {self.input_size} features in its last "
+                               f"dimension, got {xs[0].size(-1)}")
+        check_dtype(xs[0], self.weight_ih_l0, ValueError)
         state = self._initial_state(hx, xs[0].size(0), unbatched, xs[0])
         if sorted_indices is not None:  # hx comes in the caller's order; the packed data is sorted
             state = tuple(s.index_select(1, sorted_indices) for s in state)

@@ -20,6 +20,8 @@ from typing import NamedTuple
 
 import torch
 
+from rnn_lib.training import in_eval_mode
+
 
 def adjust_logits(logits: torch.Tensor, temperature: float = 1.0,
                   top_k: int | None = None) -> torch.Tensor:
@@ -79,6 +81,7 @@ class Generation(NamedTuple):
 
 
 @torch.no_grad()
+@in_eval_mode
 def generate(model, prompt: torch.Tensor, steps: int, *, temperature: float = 1.0,
              top_k: int | None = None, generator: torch.Generator | None = None,
              state=None) -> Generation:
@@ -98,8 +101,6 @@ def generate(model, prompt: torch.Tensor, steps: int, *, temperature: float = 1.
         prompt = prompt[None]  # (1, P)
     if prompt.dim() != 2 or prompt.size(1) < 1:
         raise ValueError(f"expected a prompt of shape (N, P), P >= 1, got {tuple(prompt.shape)}")
-    was_training = model.training
-    model.eval()
     device = next(model.parameters()).device
     logits, state = model(prompt.to(device), state)  # (N, P, V)
     logits = logits[:, -1]  # (N, V): the prediction after the last prompt character
@@ -110,7 +111,6 @@ def generate(model, prompt: torch.Tensor, steps: int, *, temperature: float = 1.
         ids.append(nxt.cpu())
         logits, state = model(nxt[:, None], state)  # feed the drawn character back: (N, 1, V)
         logits = logits[:, -1]
-    model.train(was_training)
     V = logits.size(-1)
     if not ids:
         return Generation(torch.empty(prompt.size(0), 0, dtype=torch.long),
@@ -129,6 +129,7 @@ def generate_text(model, vocab, prompt: str, steps: int, **kwargs) -> str:
 
 
 @torch.no_grad()
+@in_eval_mode
 def score_continuation(model, prompt: torch.Tensor, ids: torch.Tensor
                        ) -> tuple[torch.Tensor, torch.Tensor]:
     """How the model itself (tau = 1, no top-k) rates a continuation of a prompt, step by step.
@@ -150,14 +151,11 @@ def score_continuation(model, prompt: torch.Tensor, ids: torch.Tensor
     if prompt.dim() != 2 or prompt.size(1) < 1 or ids.dim() != 2 or ids.size(0) != prompt.size(0):
         raise ValueError(f"expected a prompt (N, P), P >= 1, and ids (N, S), got "
                          f"{tuple(prompt.shape)} and {tuple(ids.shape)}")
-    was_training = model.training
-    model.eval()
     device = next(model.parameters()).device
     P = prompt.size(1)
     text = torch.cat([prompt, ids], 1).to(device)  # (N, P + S)
     logits, _ = model(text[:, :-1])  # (N, P + S - 1, V)
     logp = torch.log_softmax(logits[:, P - 1:].float(), -1).cpu()  # (N, S, V): predicts ids
-    model.train(was_training)
     picked = logp.gather(-1, ids[..., None].cpu()).squeeze(-1)  # (N, S)
     entropy = -(logp.exp() * logp).sum(-1)  # (N, S)
     return picked, entropy

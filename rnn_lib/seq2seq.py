@@ -27,6 +27,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnn_lib.attention import AdditiveAttention, lengths_to_mask
 from rnn_lib.decoding import beam_search, greedy_decode
+from rnn_lib.training import in_eval_mode
 
 
 class Encoded(NamedTuple):
@@ -43,7 +44,7 @@ class Encoder(nn.Module):
 
     Args:
         vocab_size: source vocabulary size.
-        emb_size: E. hidden_size: H (per direction).
+        embedding_dim: E. hidden_size: H (per direction).
         bidirectional: read the sentence both ways, so h_j knows its left and right context.
         pad_id: id of <pad> (its embedding stays zero).
 
@@ -52,13 +53,14 @@ class Encoder(nn.Module):
     h, c of shape (N, H) = tanh(Linear(final states of both directions)).
     """
 
-    def __init__(self, vocab_size: int, emb_size: int, hidden_size: int,
+    def __init__(self, vocab_size: int, embedding_dim: int, hidden_size: int,
                  bidirectional: bool = True, pad_id: int = 0):
         super().__init__()
         self.hidden_size, self.bidirectional = hidden_size, bidirectional
         D = 2 if bidirectional else 1
-        self.embedding = nn.Embedding(vocab_size, emb_size, padding_idx=pad_id)
-        self.lstm = nn.LSTM(emb_size, hidden_size, batch_first=True, bidirectional=bidirectional)
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_id)
+        self.lstm = nn.LSTM(embedding_dim, hidden_size, batch_first=True,
+                            bidirectional=bidirectional)
         self.bridge_h = nn.Linear(D * hidden_size, hidden_size)
         self.bridge_c = nn.Linear(D * hidden_size, hidden_size)
 
@@ -103,7 +105,7 @@ class Decoder(nn.Module):
     every step, as the attention decoder feeds its c_t, but it does not change with t:
         s_t = LSTMCell([emb(y_{t-1}); c], s_{t-1}),  logits_t = Linear([s_t; c; emb(y_{t-1})])
 
-    Args: vocab_size (V), emb_size (E), hidden_size (H), pad_id, context_size (K, the
+    Args: vocab_size (V), embedding_dim (E), hidden_size (H), pad_id, context_size (K, the
         encoder's memory size D*H; 0 for no context).
 
     Inputs: y_prev of shape (N,) (the previous target token), state (a dict with h, c and,
@@ -111,13 +113,13 @@ class Decoder(nn.Module):
     Outputs: logits of shape (N, V), the new state, and None (no attention weights).
     """
 
-    def __init__(self, vocab_size: int, emb_size: int, hidden_size: int, pad_id: int = 0,
+    def __init__(self, vocab_size: int, embedding_dim: int, hidden_size: int, pad_id: int = 0,
                  context_size: int = 0):
         super().__init__()
         self.context_size = context_size
-        self.embedding = nn.Embedding(vocab_size, emb_size, padding_idx=pad_id)
-        self.cell = nn.LSTMCell(emb_size + context_size, hidden_size)
-        extra = context_size + emb_size if context_size else 0
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_id)
+        self.cell = nn.LSTMCell(embedding_dim + context_size, hidden_size)
+        extra = context_size + embedding_dim if context_size else 0
         self.out = nn.Linear(hidden_size + extra, vocab_size)
 
     def init_state(self, enc: Encoded) -> dict:
@@ -146,20 +148,20 @@ class AttnDecoder(nn.Module):
         s_t = LSTMCell([emb(y_{t-1}); c_t], s_{t-1})
         logits_t = Linear([s_t; c_t; emb(y_{t-1})])
 
-    Args: vocab_size (V), emb_size (E), hidden_size (H), memory_size (D*H of the encoder),
+    Args: vocab_size (V), embedding_dim (E), hidden_size (H), memory_size (D*H of the encoder),
         attn_size (A, default H), pad_id.
 
     Inputs: y_prev of shape (N,), state (a dict with h, c, memory, mask, proj_keys).
     Outputs: logits of shape (N, V), the new state, and the attention weights of shape (N, S).
     """
 
-    def __init__(self, vocab_size: int, emb_size: int, hidden_size: int, memory_size: int,
+    def __init__(self, vocab_size: int, embedding_dim: int, hidden_size: int, memory_size: int,
                  attn_size: int | None = None, pad_id: int = 0):
         super().__init__()
-        self.embedding = nn.Embedding(vocab_size, emb_size, padding_idx=pad_id)
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_id)
         self.attention = AdditiveAttention(hidden_size, memory_size, attn_size)
-        self.cell = nn.LSTMCell(emb_size + memory_size, hidden_size)
-        self.out = nn.Linear(hidden_size + memory_size + emb_size, vocab_size)
+        self.cell = nn.LSTMCell(embedding_dim + memory_size, hidden_size)
+        self.out = nn.Linear(hidden_size + memory_size + embedding_dim, vocab_size)
 
     def init_state(self, enc: Encoded) -> dict:
         proj_keys = self.attention.project_keys(enc.memory)  # (N, S, A), once per sentence
@@ -222,18 +224,19 @@ class Seq2Seq(nn.Module):
         return Seq2SeqOutput(torch.stack(logits, dim=1), attn)  # (N, T, V)
 
 
-def make_model(src_vocab_size: int, tgt_vocab_size: int, attention: bool, emb_size: int = 64,
+def make_model(src_vocab_size: int, tgt_vocab_size: int, attention: bool, embedding_dim: int = 64,
                hidden_size: int = 128, bidirectional: bool = True, pad_id: int = 0,
                context: bool = False) -> Seq2Seq:
     """A Seq2Seq with an `AttnDecoder` (attention=True) or a plain `Decoder`, same encoder.
     `context` (plain decoder only) feeds the mean encoder state at every step (Cho et al.)."""
-    enc = Encoder(src_vocab_size, emb_size, hidden_size, bidirectional, pad_id)
+    enc = Encoder(src_vocab_size, embedding_dim, hidden_size, bidirectional, pad_id)
     if attention:
         if context:
             raise ValueError("expected context=False with attention (its context is c_t)")
-        dec = AttnDecoder(tgt_vocab_size, emb_size, hidden_size, enc.output_size, pad_id=pad_id)
+        dec = AttnDecoder(tgt_vocab_size, embedding_dim, hidden_size, enc.output_size,
+                          pad_id=pad_id)
     else:
-        dec = Decoder(tgt_vocab_size, emb_size, hidden_size, pad_id,
+        dec = Decoder(tgt_vocab_size, embedding_dim, hidden_size, pad_id,
                       context_size=enc.output_size if context else 0)
     return Seq2Seq(enc, dec)
 
@@ -249,6 +252,7 @@ def seq2seq_loss(pad_id: int, teacher_forcing: float = 1.0):
 
 
 @torch.no_grad()
+@in_eval_mode
 def translate(model: Seq2Seq, src: torch.Tensor, src_lengths: torch.Tensor, bos_id: int,
               eos_id: int, beam_size: int = 1, max_len: int | None = None,
               length_penalty: float = 1.0) -> list[list[int]]:
@@ -257,8 +261,6 @@ def translate(model: Seq2Seq, src: torch.Tensor, src_lengths: torch.Tensor, bos_
     Returns N lists of target token ids (no <bos>, no <eos>). max_len defaults to
     2 * longest source + 5; length_penalty is beam search's (1: rank by log-prob per word).
     """
-    was_training = model.training
-    model.eval()
     max_len = max_len or 2 * int(src_lengths.max()) + 5
     state = model.start(src, src_lengths)
     if beam_size == 1:
@@ -266,5 +268,4 @@ def translate(model: Seq2Seq, src: torch.Tensor, src_lengths: torch.Tensor, bos_
         out = [tokens[n, : lengths[n]].tolist() for n in range(tokens.shape[0])]
     else:
         out = beam_search(model.step, state, bos_id, eos_id, beam_size, max_len, length_penalty)
-    model.train(was_training)
     return out

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnn_lib.batching import pack_padded, unpack
-from rnn_lib.training import to_device
+from rnn_lib.training import in_eval_mode, to_device
 
 CELLS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 
@@ -41,7 +41,7 @@ class RecurrentEncoder(nn.Module):
     """Embedding followed by a recurrent layer; the common body of the tagger and classifier.
 
     Args:
-        vocab_size, embed_dim: the embedding table (row `pad_id` stays zero).
+        vocab_size, embedding_dim: the embedding table (row `pad_id` stays zero).
         hidden_size: H per direction.
         num_layers, bidirectional, dropout: as in torch.nn.LSTM (dropout between layers).
         cell: "rnn", "lstm" or "gru".
@@ -57,16 +57,16 @@ class RecurrentEncoder(nn.Module):
         h_n: of shape (L*D, N, H), the final hidden states (for an LSTM, not the cell states).
     """
 
-    def __init__(self, vocab_size: int, embed_dim: int, hidden_size: int, num_layers: int = 1,
+    def __init__(self, vocab_size: int, embedding_dim: int, hidden_size: int, num_layers: int = 1,
                  bidirectional: bool = False, cell: str = "lstm", dropout: float = 0.0,
                  pad_id: int = 0, backend=nn):
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"expected cell to be one of {sorted(CELLS)}, got {cell!r}")
         self.cell, self.bidirectional = cell, bidirectional
-        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
+        self.embed = nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_id)
         self.rnn = getattr(backend, CELLS[cell])(
-            embed_dim, hidden_size, num_layers, batch_first=True, bidirectional=bidirectional,
+            embedding_dim, hidden_size, num_layers, batch_first=True, bidirectional=bidirectional,
             dropout=dropout if num_layers > 1 else 0.0)
         self.out_features = hidden_size * (2 if bidirectional else 1)
 
@@ -88,11 +88,11 @@ class RecurrentEncoder(nn.Module):
 class _ReadOut(nn.Module):
     """A `RecurrentEncoder` and a linear read-out of num_outputs; subclasses pick what it reads."""
 
-    def __init__(self, vocab_size: int, num_outputs: int, embed_dim: int = 32,
+    def __init__(self, vocab_size: int, num_outputs: int, embedding_dim: int = 32,
                  hidden_size: int = 64, num_layers: int = 1, bidirectional: bool = False,
                  cell: str = "lstm", dropout: float = 0.0, pad_id: int = 0, backend=nn):
         super().__init__()
-        self.encoder = RecurrentEncoder(vocab_size, embed_dim, hidden_size, num_layers,
+        self.encoder = RecurrentEncoder(vocab_size, embedding_dim, hidden_size, num_layers,
                                         bidirectional, cell, dropout, pad_id, backend)
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(self.encoder.out_features, num_outputs)
@@ -101,7 +101,7 @@ class _ReadOut(nn.Module):
 class SequenceTagger(_ReadOut):
     """One tag per token: logits_t = W o_t + b, o_t the top layer's output at step t.
 
-    Args: vocab_size, num_tags (K), then as `RecurrentEncoder` (embed_dim=32, hidden_size=64).
+    Args: vocab_size, num_tags (K), then as `RecurrentEncoder` (embedding_dim=32, hidden_size=64).
     Inputs: tokens (N, T), lengths (N,) or None.
     Outputs: logits of shape (N, T, K).
     """
@@ -117,7 +117,7 @@ class SentenceClassifier(_ReadOut):
     logits = W [h_T(forward); h_1(backward)] + b. With lengths the forward state is taken at
     each sentence's own last token, not after its padding.
 
-    Args: vocab_size, num_classes (C), then as `RecurrentEncoder` (embed_dim=32,
+    Args: vocab_size, num_classes (C), then as `RecurrentEncoder` (embedding_dim=32,
         hidden_size=64).
     Inputs: tokens (N, T), lengths (N,) or None.
     Outputs: logits of shape (N, C).
@@ -139,12 +139,12 @@ class BagOfWords(nn.Module):
     Outputs: logits of shape (N, C).
     """
 
-    def __init__(self, vocab_size: int, num_classes: int, embed_dim: int = 32,
+    def __init__(self, vocab_size: int, num_classes: int, embedding_dim: int = 32,
                  hidden_size: int = 64, pad_id: int = 0):
         super().__init__()
         self.pad_id = pad_id
-        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
-        self.mlp = nn.Sequential(nn.Linear(embed_dim, hidden_size), nn.ReLU(),
+        self.embed = nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_id)
+        self.mlp = nn.Sequential(nn.Linear(embedding_dim, hidden_size), nn.ReLU(),
                                  nn.Linear(hidden_size, num_classes))
 
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
@@ -168,11 +168,10 @@ def classification_loss(model: nn.Module, batch) -> torch.Tensor:
 
 
 @torch.no_grad()
+@in_eval_mode
 def accuracy(model: nn.Module, batches, device=None) -> float:
     """Fraction of targets predicted right over `batches` of `Batch`: per token for a tagger
     (padding, target -100, skipped), per sentence for a classifier."""
-    was_training = model.training
-    model.eval()
     right = total = 0
     for batch in batches:
         batch = to_device(batch, device)
@@ -180,11 +179,11 @@ def accuracy(model: nn.Module, batches, device=None) -> float:
         real = batch.targets != -100
         right += ((pred == batch.targets) & real).sum().item()
         total += real.sum().item()
-    model.train(was_training)
     return right / total
 
 
 @torch.no_grad()
+@in_eval_mode
 def accuracy_and_se(model: nn.Module, batches, device=None) -> tuple[float, float]:
     """Accuracy as `accuracy` computes it, and its standard error over sentences.
 
@@ -194,8 +193,6 @@ def accuracy_and_se(model: nn.Module, batches, device=None) -> tuple[float, floa
     For a classifier (n_i = 1) this is the familiar sqrt(acc (1 - acc) / S).
     Returns: (accuracy, standard error).
     """
-    was_training = model.training
-    model.eval()
     right, total = [], []
     for batch in batches:
         batch = to_device(batch, device)
@@ -206,7 +203,6 @@ def accuracy_and_se(model: nn.Module, batches, device=None) -> tuple[float, floa
             hit, real = hit[:, None], real[:, None]
         right += hit.sum(1).tolist()
         total += real.sum(1).tolist()
-    model.train(was_training)
     r = torch.tensor(right, dtype=torch.float64)
     n = torch.tensor(total, dtype=torch.float64)
     acc = (r.sum() / n.sum()).item()

@@ -4,6 +4,7 @@ Every model in the course trains through `train`: what differs between tasks liv
 `loss_fn(model, batch)` the notebook passes in, so the loop itself is written once.
 """
 
+import functools
 import math
 import os
 import time
@@ -26,6 +27,16 @@ def evaluating(model: nn.Module):
         yield model
     finally:
         model.train(was_training)
+
+
+def in_eval_mode(fn):
+    """Decorator for a function whose first argument is a model: it runs `evaluating(model)`
+    (eval mode for the call, the former mode back afterwards, even on an error)."""
+    @functools.wraps(fn)
+    def wrapper(model, *args, **kwargs):
+        with evaluating(model):
+            return fn(model, *args, **kwargs)
+    return wrapper
 
 
 @dataclass

@@ -16,9 +16,11 @@ from collections.abc import Sequence
 import torch
 
 from rnn_lib.charlm import CharRNN, as_ids
+from rnn_lib.training import in_eval_mode
 
 
 @torch.no_grad()
+@in_eval_mode
 def trace_states(model: CharRNN, ids: Sequence[int] | torch.Tensor) -> torch.Tensor:
     """The top layer's state after every character of a passage, read one step at a time.
 
@@ -27,14 +29,11 @@ def trace_states(model: CharRNN, ids: Sequence[int] | torch.Tensor) -> torch.Ten
     """
     ids = as_ids(ids)
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     state, rows = None, []
     for t in range(ids.numel()):
         _, state = model(ids[t].view(1, 1).to(device), state)
         top = state[1] if isinstance(state, tuple) else state  # (L, 1, H)
         rows.append(top[-1, 0].cpu())
-    model.train(was_training)
     return torch.stack(rows)  # (T, H)
 
 

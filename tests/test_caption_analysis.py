@@ -18,7 +18,7 @@ def setup():
     torch.manual_seed(0)
     data = make_shapes_captions(30, 0, 0, 0, seed=3)["train"]
     vocab = build_vocab(data)
-    model = CaptionModel(len(vocab), embed_size=8, hidden_size=16, channels=4,
+    model = CaptionModel(len(vocab), embedding_dim=8, hidden_size=16, channels=4,
                          pad_id=vocab.pad_id)
     model.eval()
     return data, vocab, model

@@ -23,8 +23,8 @@ def test_most_frequent_caption():
 
 def test_blind_decoder_ignores_the_image():
     torch.manual_seed(0)
-    blind = CaptionModel(11, embed_size=6, hidden_size=8, encoder=ConstantFeature(6))
-    seeing = CaptionModel(11, embed_size=6, hidden_size=8, channels=4)
+    blind = CaptionModel(11, embedding_dim=6, hidden_size=8, encoder=ConstantFeature(6))
+    seeing = CaptionModel(11, embedding_dim=6, hidden_size=8, channels=4)
     images = torch.rand(4, 3, 32, 32)
     inputs = torch.randint(0, 11, (1, 5)).expand(4, 5)  # the same words for every image
     logits = blind(images, inputs)

@@ -124,7 +124,7 @@ def test_batches_shift_targets_by_one(data):
 
 
 def test_model_shapes():
-    model = CaptionModel(vocab_size=17, embed_size=8, hidden_size=12, channels=4)
+    model = CaptionModel(vocab_size=17, embedding_dim=8, hidden_size=12, channels=4)
     images, inputs = torch.rand(5, 3, 32, 32), torch.randint(0, 17, (5, 9))
     assert model(images, inputs).shape == (5, 9, 17)
     h, c = model.start(images)
@@ -154,7 +154,7 @@ def test_overfits_a_tiny_batch_and_decodes_it(data, one_thread):
     torch.manual_seed(0)
     tiny = make_shapes_captions(8, 0, 0, 0, seed=2)["train"]
     vocab = build_vocab(data["train"])
-    model = CaptionModel(len(vocab), embed_size=32, hidden_size=64, channels=8,
+    model = CaptionModel(len(vocab), embedding_dim=32, hidden_size=64, channels=8,
                          pad_id=vocab.pad_id)
     batch = caption_batches(tiny, vocab, 8, shuffle=False)[0]
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)

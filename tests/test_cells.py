@@ -177,30 +177,45 @@ def test_peephole_state_dict_into_torch_needs_strict_false():
     assert sorted(result.unexpected_keys) == sorted(cells.PEEPHOLES)
 
 
-@pytest.mark.parametrize(
-    "make, args, message",
-    [
-        (lambda: cells.RNNCell(H_IN, H), (torch.randn(2, 3, H_IN),), "expected input to be 1D"),
-        (lambda: cells.RNNCell(H_IN, H), (torch.randn(N, H_IN + 1),),
-         rf"expected input of size \(N, {H_IN}\) or \({H_IN},\), got \({N}, {H_IN + 1}\)"),
-        (lambda: cells.GRUCell(H_IN, H), (torch.randn(N, H_IN), torch.randn(N + 1, H)),
-         rf"expected hidden state of size \({N}, {H}\), got \({N + 1}, {H}\)"),
-        (lambda: cells.GRUCell(H_IN, H), (torch.randn(H_IN), torch.randn(1, H)),
-         rf"expected hidden state of size \({H},\), got \(1, {H}\)"),
-        (lambda: cells.LSTMCell(H_IN, H), (torch.randn(N, H_IN), torch.randn(N, H)),
-         "expected state to be a tuple"),
-        (lambda: cells.LSTMCell(H_IN, H), (torch.randn(N, H_IN), (torch.randn(N, H),
-                                                                  torch.randn(N, H + 1))),
-         rf"expected hidden state of size \({N}, {H}\), got \({N}, {H + 1}\)"),
-        (lambda: cells.RNNCell(H_IN, H, nonlinearity="sigmoid"), None,
-         "expected nonlinearity 'tanh' or 'relu', got 'sigmoid'"),
-        (lambda: cells.LSTMCell(0, H), None, "expected positive input_size"),
-    ],
-)
-def test_clear_errors(make, args, message):
-    with pytest.raises(ValueError, match=message):
-        cell = make()
-        cell(*args)
+# (class name, constructor arguments, call arguments or None, exception, message, whether
+# torch.nn's cell raises the same exception: torch is the control)
+BAD_INPUT = [
+    ("RNNCell", (H_IN, H), (torch.randn(2, 3, H_IN),), ValueError, "expected input to be 1D",
+     True),
+    ("RNNCell", (H_IN, H), (torch.randn(N, H_IN + 1),), RuntimeError,
+     rf"expected input of size \(N, {H_IN}\) or \({H_IN},\), got \({N}, {H_IN + 1}\)", True),
+    ("GRUCell", (H_IN, H), (torch.randn(N, H_IN), torch.randn(N + 1, H)), RuntimeError,
+     rf"expected hidden state of size \({N}, {H}\), got \({N + 1}, {H}\)", True),
+    ("GRUCell", (H_IN, H), (torch.randn(H_IN), torch.randn(1, H)), RuntimeError,
+     rf"expected hidden state of size \({H},\), got \(1, {H}\)", True),
+    ("LSTMCell", (H_IN, H), (torch.randn(N, H_IN), torch.randn(N, H)), ValueError,
+     "expected state to be a tuple", False),
+    ("LSTMCell", (H_IN, H), (torch.randn(N, H_IN), (torch.randn(N, H), torch.randn(N, H + 1))),
+     RuntimeError, rf"expected hidden state of size \({N}, {H}\), got \({N}, {H + 1}\)", True),
+    ("GRUCell", (H_IN, H), (torch.randn(N, H_IN).double(),), RuntimeError,
+     "expected input of dtype torch.float32 \\(the weights'\\), got torch.float64", True),
+    ("LSTMCell", (H_IN, float(H)), None, TypeError, "expected hidden_size to be an int, got float",
+     True),
+    ("RNNCell", (H_IN, H, "yes"), None, TypeError, "expected bias to be a bool, got str", False),
+    ("LSTMCell", (0, H), None, ValueError, "expected input_size > 0, got 0", False),
+]
+
+
+@pytest.mark.parametrize("name, args, call, error, message, like_torch", BAD_INPUT)
+def test_bad_input_raises_what_torch_raises_with_a_clear_message(name, args, call, error,
+                                                                 message, like_torch):
+    with pytest.raises(error, match=message):
+        cell = getattr(cells, name)(*args)
+        cell(*call)
+    if like_torch:
+        with pytest.raises(error):
+            cell = getattr(torch.nn, name)(*args)
+            cell(*call)
+
+
+def test_an_unknown_nonlinearity_is_refused():
+    with pytest.raises(ValueError, match="expected nonlinearity 'tanh' or 'relu', got 'sigmoid'"):
+        cells.RNNCell(H_IN, H, nonlinearity="sigmoid")
 
 
 def test_repr():

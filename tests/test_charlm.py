@@ -21,9 +21,9 @@ from rnn_lib.charlm import (
 from rnn_lib.vocab import Vocab
 
 
-def tiny_model(kind="lstm", V=7, H=5, L=2, embedding_dim=4, seed=0):
+def tiny_model(cell="lstm", V=7, H=5, L=2, embedding_dim=4, seed=0):
     torch.manual_seed(seed)
-    return CharRNN(CharRNNConfig(V, H, L, embedding_dim=embedding_dim, kind=kind)).double()
+    return CharRNN(CharRNNConfig(V, H, L, embedding_dim=embedding_dim, cell=cell)).double()
 
 
 # ----------------------------------------------------------------------------- corpus
@@ -100,14 +100,14 @@ def test_ngram_rejects_bad_arguments():
 # ----------------------------------------------------------------------------- model
 
 
-@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 @pytest.mark.parametrize("embedding_dim", [None, 4])
-def test_model_shapes(kind, embedding_dim):
-    model = tiny_model(kind, V=7, H=5, L=2, embedding_dim=embedding_dim)
+def test_model_shapes(cell, embedding_dim):
+    model = tiny_model(cell, V=7, H=5, L=2, embedding_dim=embedding_dim)
     x = torch.randint(0, 7, (3, 11))
     logits, state = model(x)
     assert logits.shape == (3, 11, 7)
-    states = state if kind == "lstm" else (state,)
+    states = state if cell == "lstm" else (state,)
     for s in states:
         assert s.shape == (2, 3, 5)  # (L, N, H)
 
@@ -123,13 +123,13 @@ def test_one_hot_input_equals_an_embedding_with_the_same_weights():
 def test_model_rejects_bad_input():
     with pytest.raises(ValueError, match=r"\(N, T\)"):
         tiny_model()(torch.zeros(5, dtype=torch.long))
-    with pytest.raises(ValueError, match="kind"):
-        CharRNN(CharRNNConfig(5, kind="transformer"))
+    with pytest.raises(ValueError, match="cell"):
+        CharRNN(CharRNNConfig(5, cell="transformer"))
 
 
-@pytest.mark.parametrize("kind", ["lstm", "gru"])
-def test_carrying_the_state_equals_one_long_run(kind):
-    model = tiny_model(kind)
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_carrying_the_state_equals_one_long_run(cell):
+    model = tiny_model(cell)
     x = torch.randint(0, 7, (2, 12))
     full, _ = model(x)
     first, state = model(x[:, :5])

@@ -218,27 +218,51 @@ def test_peephole_layer_steps_the_peephole_cell():
     assert not torch.allclose(out, plain(x)[0])
 
 
-@pytest.mark.parametrize(
-    "make, args, message",
-    [
-        (lambda: layers.RNN(H_IN, H), (torch.randn(2, L, N, H_IN),), "expected input to be 2D"),
-        (lambda: layers.GRU(H_IN, H), (torch.randn(L, N, H_IN + 1),),
-         rf"expected input with {H_IN} features in its last dimension, got {H_IN + 1}"),
-        (lambda: layers.GRU(H_IN, H, num_layers=2), (torch.randn(L, N, H_IN),
-                                                     torch.randn(1, N, H)),
-         rf"expected hidden state of size \(2, {N}, {H}\), got \(1, {N}, {H}\)"),
-        (lambda: layers.RNN(H_IN, H), (torch.randn(L, H_IN), torch.randn(1, 1, H)),
-         rf"expected hidden state of size \(1, {H}\), got \(1, 1, {H}\)"),
-        (lambda: layers.LSTM(H_IN, H), (torch.randn(L, N, H_IN), torch.randn(1, N, H)),
-         r"expected hx to be a tuple \(h_0, c_0\)"),
-        (lambda: layers.RNN(H_IN, H, nonlinearity="gelu"), None, "expected nonlinearity"),
-        (lambda: layers.LSTM(H_IN, H, dropout=1.5), None, r"expected dropout in \[0, 1\], got 1.5"),
-        (lambda: layers.GRU(H_IN, H, num_layers=0), None, "expected positive"),
-    ],
-)
-def test_clear_errors(make, args, message):
-    with pytest.raises(ValueError, match=message):
-        make()(*args)
+# (class name, constructor arguments and keywords, call arguments or None, exception,
+# message, whether torch.nn's layer raises the same exception: torch is the control)
+BAD_INPUT = [
+    ("RNN", (H_IN, H), {}, (torch.randn(2, L, N, H_IN),), ValueError,
+     "expected input to be 2D", True),
+    ("GRU", (H_IN, H), {}, (torch.randn(L, N, H_IN + 1),), RuntimeError,
+     rf"expected input with {H_IN} features in its last dimension, got {H_IN + 1}", True),
+    ("GRU", (H_IN, H), {"num_layers": 2}, (torch.randn(L, N, H_IN), torch.randn(1, N, H)),
+     RuntimeError, rf"expected hidden state of size \(2, {N}, {H}\), got \(1, {N}, {H}\)",
+     True),
+    ("RNN", (H_IN, H), {}, (torch.randn(L, H_IN), torch.randn(1, 1, H)), RuntimeError,
+     rf"expected hidden state of size \(1, {H}\), got \(1, 1, {H}\)", True),
+    ("LSTM", (H_IN, H), {}, (torch.randn(L, N, H_IN), torch.randn(1, N, H)), ValueError,
+     r"expected hx to be a tuple \(h_0, c_0\)", False),  # torch: an IndexError
+    ("LSTM", (H_IN, H), {}, (torch.randn(0, N, H_IN),), RuntimeError,
+     "expected a sequence of length > 0, got length 0", True),
+    ("GRU", (H_IN, H), {}, (torch.randn(L, N, H_IN).double(),), ValueError,
+     r"expected input of dtype torch.float32 \(the weights'\), got torch.float64", True),
+    ("RNN", (H_IN, H), {"nonlinearity": "gelu"}, None, ValueError, "expected nonlinearity",
+     True),
+    ("LSTM", (H_IN, H), {"dropout": 1.5, "num_layers": 2}, None, ValueError,
+     r"expected dropout to be a number in \[0, 1\], got 1.5", True),
+    ("LSTM", (H_IN, H), {"dropout": True, "num_layers": 2}, None, ValueError,
+     r"expected dropout to be a number in \[0, 1\], got True", True),
+    ("GRU", (H_IN, H), {"num_layers": 0}, None, ValueError, "expected num_layers > 0, got 0",
+     True),
+    ("GRU", (H_IN, H), {"num_layers": 2.0}, None, TypeError,
+     "expected num_layers to be an int, got float", True),
+    ("LSTM", (H_IN, H), {"bias": "yes"}, None, TypeError, "expected bias to be a bool, got str",
+     True),
+    ("RNN", (H_IN, H), {"batch_first": 1}, None, TypeError,
+     "expected batch_first to be a bool, got int", True),
+]
+
+
+@pytest.mark.parametrize("name, args, kwargs, call, error, message, like_torch", BAD_INPUT)
+def test_bad_input_raises_what_torch_raises_with_a_clear_message(name, args, kwargs, call,
+                                                                 error, message, like_torch):
+    with pytest.raises(error, match=message):
+        layer = getattr(layers, name)(*args, **kwargs)
+        layer(*call)
+    if like_torch:
+        with pytest.raises(error):
+            layer = getattr(torch.nn, name)(*args, **kwargs)
+            layer(*call)
 
 
 def test_repr_like_torch():

@@ -51,7 +51,7 @@ def test_encoder_shapes_and_padding(bidirectional):
 @pytest.mark.parametrize("attention", [True, False])
 def test_forward_shapes(attention):
     torch.manual_seed(0)
-    model = make_model(SV, TV, attention, emb_size=8, hidden_size=10, pad_id=PAD)
+    model = make_model(SV, TV, attention, embedding_dim=8, hidden_size=10, pad_id=PAD)
     src, lengths, tgt_in = batch()
     out = model(src, lengths, tgt_in)
     assert out.logits.shape == (3, 6, TV)
@@ -66,7 +66,7 @@ def test_forward_shapes(attention):
 @pytest.mark.parametrize(("attention", "context"), [(True, False), (False, False), (False, True)])
 def test_forward_equals_stepping_by_hand(attention, context):
     torch.manual_seed(0)
-    model = make_model(SV, TV, attention, emb_size=8, hidden_size=10, pad_id=PAD,
+    model = make_model(SV, TV, attention, embedding_dim=8, hidden_size=10, pad_id=PAD,
                        context=context).eval()
     src, lengths, tgt_in = batch()
     logits = model(src, lengths, tgt_in).logits
@@ -78,7 +78,7 @@ def test_forward_equals_stepping_by_hand(attention, context):
 
 def test_teacher_forcing_zero_feeds_the_greedy_guess():
     torch.manual_seed(0)
-    model = make_model(SV, TV, True, emb_size=8, hidden_size=10, pad_id=PAD).eval()
+    model = make_model(SV, TV, True, embedding_dim=8, hidden_size=10, pad_id=PAD).eval()
     src, lengths, tgt_in = batch()
     free = model(src, lengths, tgt_in, teacher_forcing=0.0).logits  # own guesses only
     guesses = free.argmax(-1)  # (N, T)
@@ -110,7 +110,7 @@ def test_tiny_overfit_reaches_near_zero_loss_and_translates():
         src[n, :L], tgt_in[n, 0], tgt_in[n, 1:L + 1] = s, BOS, t
         tgt_out[n, :L], tgt_out[n, L] = t, EOS
         targets.append(t.tolist())
-    model = make_model(SV, TV, True, emb_size=16, hidden_size=32, pad_id=PAD)
+    model = make_model(SV, TV, True, embedding_dim=16, hidden_size=32, pad_id=PAD)
     hist = train(model, seq2seq_loss(PAD), [(src, lengths, tgt_in, tgt_out)], epochs=150,
                  lr=1e-2, progress=False)
     assert hist.step_loss[0] > 1.5 and hist.step_loss[-1] < 0.02
@@ -127,7 +127,7 @@ def test_mean_memory_averages_the_real_positions_only():
 
 def test_context_decoder_sees_the_mean_encoder_state_at_every_step():
     torch.manual_seed(0)
-    model = make_model(SV, TV, False, emb_size=8, hidden_size=10, pad_id=PAD, context=True)
+    model = make_model(SV, TV, False, embedding_dim=8, hidden_size=10, pad_id=PAD, context=True)
     src, lengths, tgt_in = batch()
     state = model.start(src, lengths)
     enc = model.encoder(src, lengths)

@@ -37,18 +37,18 @@ def random_batch(lengths, extra_pad=0, seed=0):
 @pytest.mark.parametrize("layers,bidirectional", [(1, False), (2, True), (3, False)])
 def test_shapes(cell, layers, bidirectional):
     batch = random_batch([4, 7, 2])
-    kw = dict(embed_dim=6, hidden_size=8, num_layers=layers, bidirectional=bidirectional,
+    kw = dict(embedding_dim=6, hidden_size=8, num_layers=layers, bidirectional=bidirectional,
               cell=cell)
     assert SequenceTagger(V, K, **kw)(batch.tokens, batch.lengths).shape == (3, 7, K)
     assert SentenceClassifier(V, C, **kw)(batch.tokens, batch.lengths).shape == (3, C)
     assert SentenceClassifier(V, C, **kw)(batch.tokens).shape == (3, C)
-    assert BagOfWords(V, C, embed_dim=6)(batch.tokens).shape == (3, C)
+    assert BagOfWords(V, C, embedding_dim=6)(batch.tokens).shape == (3, C)
 
 
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_packed_path_ignores_padding(bidirectional):
     torch.manual_seed(0)
-    kw = dict(embed_dim=6, hidden_size=8, num_layers=2, bidirectional=bidirectional)
+    kw = dict(embedding_dim=6, hidden_size=8, num_layers=2, bidirectional=bidirectional)
     tagger, clf = SequenceTagger(V, K, **kw).eval(), SentenceClassifier(V, C, **kw).eval()
     tight, loose = random_batch([4, 7, 2]), random_batch([4, 7, 2], extra_pad=5)
     assert loose.tokens.shape == (3, 12)
@@ -65,7 +65,7 @@ def test_packed_path_ignores_padding(bidirectional):
 
 def test_last_layer_state_is_the_output_at_each_end():
     torch.manual_seed(0)
-    clf = SentenceClassifier(V, C, embed_dim=6, hidden_size=8, num_layers=2,
+    clf = SentenceClassifier(V, C, embedding_dim=6, hidden_size=8, num_layers=2,
                              bidirectional=True).eval()
     batch = random_batch([4, 7, 2])
     out, h_n = clf.encoder(batch.tokens, batch.lengths)  # (N, T, 16), (4, N, 8)
@@ -79,7 +79,7 @@ def test_last_layer_state_is_the_output_at_each_end():
 
 def test_bag_of_words_is_blind_to_order_and_padding():
     torch.manual_seed(0)
-    bow = BagOfWords(V, C, embed_dim=6)
+    bow = BagOfWords(V, C, embedding_dim=6)
     tokens = torch.tensor([[3, 4, 5, 6]])
     shuffled = torch.tensor([[6, 4, 3, 5, 0, 0]])
     assert torch.allclose(bow(tokens), bow(shuffled))
@@ -89,14 +89,14 @@ def test_bag_of_words_is_blind_to_order_and_padding():
 
 def test_losses_skip_padding():
     torch.manual_seed(0)
-    tagger = SequenceTagger(V, K, embed_dim=6, hidden_size=8)
+    tagger = SequenceTagger(V, K, embedding_dim=6, hidden_size=8)
     batch = random_batch([4, 7, 2])
     logits = tagger(batch.tokens, batch.lengths)
     real = batch.targets != -100
     manual = F.cross_entropy(logits[real], batch.targets[real])
     assert torch.allclose(tagging_loss(tagger, batch), manual)
     assert real.sum() == 13
-    clf = SentenceClassifier(V, C, embed_dim=6, hidden_size=8)
+    clf = SentenceClassifier(V, C, embedding_dim=6, hidden_size=8)
     cb = batch._replace(targets=torch.tensor([0, 2, 1]))
     assert torch.allclose(classification_loss(clf, cb),
                           F.cross_entropy(clf(cb.tokens, cb.lengths), cb.targets))
@@ -111,8 +111,8 @@ def test_a_bidirectional_tagger_learns_a_right_context_task():
     data = [collate([example(int(n)) for n in torch.randint(2, 9, (32,), generator=g)])
             for _ in range(8)]
     torch.manual_seed(0)
-    bi = SequenceTagger(K, K, embed_dim=8, hidden_size=16, bidirectional=True)
-    uni = SequenceTagger(K, K, embed_dim=8, hidden_size=16)
+    bi = SequenceTagger(K, K, embedding_dim=8, hidden_size=16, bidirectional=True)
+    uni = SequenceTagger(K, K, embedding_dim=8, hidden_size=16)
     for model in (bi, uni):
         history = train(model, tagging_loss, data, epochs=10, lr=0.03, progress=False)
         assert history.epoch_loss[-1] < history.epoch_loss[0]
@@ -122,7 +122,7 @@ def test_a_bidirectional_tagger_learns_a_right_context_task():
 def test_rnn_lib_layers_backend_matches_torch():
     layers = pytest.importorskip("rnn_lib.layers")
     torch.manual_seed(0)
-    kw = dict(embed_dim=6, hidden_size=8, num_layers=2, bidirectional=True, cell="gru")
+    kw = dict(embedding_dim=6, hidden_size=8, num_layers=2, bidirectional=True, cell="gru")
     fast, mine = SentenceClassifier(V, C, **kw), SentenceClassifier(V, C, **kw, backend=layers)
     mine.load_state_dict(fast.state_dict())
     batch = random_batch([4, 7, 2])

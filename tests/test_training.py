@@ -128,3 +128,37 @@ def test_evaluating_restores_the_mode_even_after_an_error():
         assert not model.training
         raise RuntimeError("boom")
     assert model.training
+
+
+def test_in_eval_mode_runs_the_function_in_eval_mode_and_restores_the_mode():
+    from rnn_lib.training import in_eval_mode
+
+    seen = []
+
+    @in_eval_mode
+    def predict(model, fail=False):
+        seen.append(model.training)
+        if fail:
+            raise RuntimeError("boom")
+        return "done"
+
+    model = torch.nn.Dropout(0.5)
+    assert predict(model) == "done" and seen == [False] and model.training
+    with pytest.raises(RuntimeError):
+        predict(model, fail=True)
+    assert model.training, "the mode is restored after an error too"
+    model.eval()
+    predict(model)
+    assert not model.training, "a model in eval mode stays in eval mode"
+
+
+def test_no_module_of_rnn_lib_toggles_eval_mode_by_hand():
+    """The eval-mode toggle is written once (training.evaluating and in_eval_mode)."""
+    from pathlib import Path
+
+    import rnn_lib
+
+    for module in sorted(Path(rnn_lib.__file__).parent.glob("*.py")):
+        if module.name != "training.py":
+            assert "was_training" not in module.read_text(), (
+                f"{module.name} toggles eval mode by hand: use rnn_lib.training.in_eval_mode")

@@ -22,7 +22,7 @@ from rnn_lib.units import (  # noqa: E402
 
 def test_trace_states_are_the_top_layer_cell_states_after_each_character():
     torch.manual_seed(0)
-    model = CharRNN(CharRNNConfig(7, 5, 2, embedding_dim=4, kind="lstm")).double()  # V, H, L
+    model = CharRNN(CharRNNConfig(7, 5, 2, embedding_dim=4, cell="lstm")).double()  # V, H, L
     ids = torch.randint(0, 7, (9,))
     trace = trace_states(model, ids)
     assert trace.shape == (9, 5)
