@@ -14,8 +14,6 @@ cores against one worker, in the same run. A submission that is not graded fails
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -24,6 +22,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import machine
 from coursetools.checkout import fresh_copy
 from coursetools.grading import report
 from coursetools.grading.gradebook import nbgrader_env
@@ -96,15 +95,6 @@ def summary(runs: dict[str, dict], labs: list[str]) -> str:
         lines.append(f"wall, {name}: {wall:.1f} s for {runs[name]['count']} submissions "
                      f"({base / wall:.2f}x the {names[0]} run's throughput)")
     return "\n".join(lines)
-
-
-def machine() -> str:
-    """The CPU's model name and the number of cores, for the figures' record."""
-    cpuinfo = Path("/proc/cpuinfo")
-    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
-    model = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")),
-                 platform.processor() or platform.machine())
-    return f"{model}, {os.cpu_count()} cores"
 
 
 def main(argv=None) -> int:

@@ -25,9 +25,24 @@ PEEPHOLES = ("weight_ci", "weight_cf", "weight_co")  # the LSTM's optional diago
 
 
 def _affine(x, weight, bias):
-    """x W^T + b, with b optional: the only "layer" a cell needs."""
-    out = x @ weight.T
-    return out if bias is None else out + bias
+    """x W^T + b, with b optional: the only "layer" a cell needs (addmm: one fused kernel)."""
+    return x @ weight.T if bias is None else torch.addmm(bias, x, weight.T)
+
+
+def project_input(x, weight_ih, bias_ih=None):
+    """W_ih x + b_ih: the part of every gate that depends on the input alone.
+
+    It does not depend on h, so a layer computes it for all time steps in one matrix
+    product, (L * N, H_in) @ (H_in, G), before its loop over time; each step then adds the
+    recurrent part W_hh h_{t-1} + b_hh (the `*_step` functions below). Returns (..., G).
+    """
+    return _affine(x, weight_ih, bias_ih)
+
+
+def rnn_step(x_proj, h, weight_hh, bias_hh=None, nonlinearity="tanh"):
+    """`rnn_cell` from its projected input x_proj = W_ih x_t + b_ih, of shape (N, H)."""
+    act = NONLINEARITIES[nonlinearity]
+    return act(x_proj + _affine(h, weight_hh, bias_hh))  # (N, H)
 
 
 def rnn_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearity="tanh"):
@@ -38,29 +53,13 @@ def rnn_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearit
     Inputs: x of shape (N, H_in), h of shape (N, H), weight_ih (H, H_in), weight_hh (H, H),
     biases (H,) or None. Returns h_t of shape (N, H).
     """
-    act = NONLINEARITIES[nonlinearity]
-    return act(_affine(x, weight_ih, bias_ih) + _affine(h, weight_hh, bias_hh))  # (N, H)
+    return rnn_step(project_input(x, weight_ih, bias_ih), h, weight_hh, bias_hh, nonlinearity)
 
 
-def lstm_cell(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
-              weight_ci=None, weight_cf=None, weight_co=None):
-    """One step of the LSTM (Hochreiter & Schmidhuber 1997), optionally with peepholes.
-
-        i_t = sigmoid(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi  [+ w_ci * c_{t-1}])   input gate
-        f_t = sigmoid(W_if x_t + b_if + W_hf h_{t-1} + b_hf  [+ w_cf * c_{t-1}])   forget gate
-        g_t =    tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)                       candidate
-        c_t = f_t * c_{t-1} + i_t * g_t                                            cell state
-        o_t = sigmoid(W_io x_t + b_io + W_ho h_{t-1} + b_ho  [+ w_co * c_t])       output gate
-        h_t = o_t * tanh(c_t)                                                      hidden state
-
-    `*` is the elementwise product; the bracketed peephole terms (Graves 2013) are used when
-    weight_ci, weight_cf, weight_co (each of shape (H,)) are given.
-
-    Inputs: x of shape (N, H_in), h and c of shape (N, H), weight_ih (4H, H_in) and
-    weight_hh (4H, H) with rows stacked i, f, g, o, biases (4H,) or None.
-    Returns (h_t, c_t), each of shape (N, H).
-    """
-    gates = _affine(x, weight_ih, bias_ih) + _affine(h, weight_hh, bias_hh)  # (N, 4H)
+def lstm_step(x_proj, h, c, weight_hh, bias_hh=None, weight_ci=None, weight_cf=None,
+              weight_co=None):
+    """`lstm_cell` from its projected input x_proj = W_ih x_t + b_ih, of shape (N, 4H)."""
+    gates = x_proj + _affine(h, weight_hh, bias_hh)  # (N, 4H)
     a_i, a_f, a_g, a_o = gates.chunk(4, dim=-1)  # each (N, H), in PyTorch's order i, f, g, o
     if weight_ci is not None:  # peepholes: the gates also look at the cell state itself
         a_i = a_i + weight_ci * c
@@ -76,6 +75,39 @@ def lstm_cell(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
     return h_next, c_next
 
 
+def lstm_cell(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
+              weight_ci=None, weight_cf=None, weight_co=None):
+    """One step of the LSTM (Hochreiter & Schmidhuber 1997), optionally with peepholes.
+
+        i_t = sigmoid(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi  [+ w_ci * c_{t-1}])   input gate
+        f_t = sigmoid(W_if x_t + b_if + W_hf h_{t-1} + b_hf  [+ w_cf * c_{t-1}])   forget gate
+        g_t =    tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)                       candidate
+        c_t = f_t * c_{t-1} + i_t * g_t                                            cell state
+        o_t = sigmoid(W_io x_t + b_io + W_ho h_{t-1} + b_ho  [+ w_co * c_t])       output gate
+        h_t = o_t * tanh(c_t)                                                      hidden state
+
+    `*` is the elementwise product; the bracketed peephole terms (Graves 2013) are used when
+    weight_ci, weight_cf, weight_co (each of shape (H,)) are given. The W_i* x_t + b_i* terms
+    of all four gates are one product, `project_input`; `lstm_step` does the rest.
+
+    Inputs: x of shape (N, H_in), h and c of shape (N, H), weight_ih (4H, H_in) and
+    weight_hh (4H, H) with rows stacked i, f, g, o, biases (4H,) or None.
+    Returns (h_t, c_t), each of shape (N, H).
+    """
+    return lstm_step(project_input(x, weight_ih, bias_ih), h, c, weight_hh, bias_hh,
+                     weight_ci, weight_cf, weight_co)
+
+
+def gru_step(x_proj, h, weight_hh, bias_hh=None):
+    """`gru_cell` from its projected input x_proj = W_ih x_t + b_ih, of shape (N, 3H)."""
+    x_r, x_z, x_n = x_proj.chunk(3, dim=-1)  # each (N, H)
+    h_r, h_z, h_n = _affine(h, weight_hh, bias_hh).chunk(3, dim=-1)  # each (N, H)
+    r = torch.sigmoid(x_r + h_r)
+    z = torch.sigmoid(x_z + h_z)
+    n = torch.tanh(x_n + r * h_n)
+    return (1 - z) * n + z * h  # (N, H)
+
+
 def gru_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     """One step of the GRU (Cho et al. 2014), in PyTorch's variant.
 
@@ -89,12 +121,7 @@ def gru_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     Inputs: x of shape (N, H_in), h of shape (N, H), weight_ih (3H, H_in) and weight_hh (3H, H)
     with rows stacked r, z, n, biases (3H,) or None. Returns h_t of shape (N, H).
     """
-    x_r, x_z, x_n = _affine(x, weight_ih, bias_ih).chunk(3, dim=-1)  # each (N, H)
-    h_r, h_z, h_n = _affine(h, weight_hh, bias_hh).chunk(3, dim=-1)  # each (N, H)
-    r = torch.sigmoid(x_r + h_r)
-    z = torch.sigmoid(x_z + h_z)
-    n = torch.tanh(x_n + r * h_n)
-    return (1 - z) * n + z * h  # (N, H)
+    return gru_step(project_input(x, weight_ih, bias_ih), h, weight_hh, bias_hh)
 
 
 def reset_rnn_parameters_(module, hidden_size):

@@ -5,7 +5,11 @@ bidirectional, with variable-length (packed) batches.
 parameters the same way (`weight_ih_l0`, `weight_hh_l1_reverse`, `bias_ih_l2`, ...) and return
 `output` and `h_n` in the same layout, so a `state_dict` moves between them both ways.
 The forward pass is a plain Python loop over layers, directions and time steps: slow next to
-cuDNN, but every step is one call of `rnn_cell`, `lstm_cell` or `gru_cell`.
+cuDNN, but every step is the equations of `rnn_cell`, `lstm_cell` or `gru_cell`. Their input
+part W_ih x_t + b_ih does not depend on h_{t-1}, so each layer computes it for every step in
+one matrix product before its loop (`cells.project_input`; b_hh joins it too, except in the
+GRU), and each step adds the recurrent part (`cells.rnn_step`, `lstm_step`, `gru_step`): the
+same sums, far fewer small products.
 
 Where: N = batch size, L = sequence length, D = 2 if bidirectional else 1,
 H_in = input size, H_out = H = hidden size.
@@ -24,10 +28,11 @@ from rnn_lib.cells import (
     check_dtype,
     check_flags,
     check_sizes,
-    gru_cell,
-    lstm_cell,
+    gru_step,
+    lstm_step,
+    project_input,
     reset_rnn_parameters_,
-    rnn_cell,
+    rnn_step,
 )
 
 
@@ -43,6 +48,9 @@ class _Layer(nn.Module):
 
     num_gates = 1  # rows of weight_ih per hidden unit: 1 (RNN), 4 (LSTM, i f g o), 3 (GRU, r z n)
     num_states = 1  # tensors carried from step to step: h, or (h, c) for the LSTM
+    # b_hh is added to W_hh h, so it can join b_ih in the input projection; not in the GRU,
+    # whose candidate multiplies (W_hn h + b_hn) by the reset gate
+    bias_hh_in_projection = True
     param_names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")  # per layer and direction
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
@@ -95,8 +103,8 @@ class _Layer(nn.Module):
         sfx = self._suffix(layer, direction)
         return tuple(getattr(self, f"{name}{sfx}", None) for name in self.param_names)
 
-    def _step(self, x, state, weights):
-        raise NotImplementedError  # each subclass calls its cell function here
+    def _step(self, x_proj, state, recurrent):
+        raise NotImplementedError  # each subclass calls its cell's step function here
 
     def _scan(self, xs, state, weights, reverse):
         """Run one layer in one direction over time; return the L outputs and the final state.
@@ -107,10 +115,18 @@ class _Layer(nn.Module):
         (its h_n); backwards, a sequence that has not started keeps the initial state until its
         own last element arrives.
         """
+        weight_ih, weight_hh, bias_ih, bias_hh, *peepholes = weights
+        if self.bias_hh_in_projection and bias_hh is not None:
+            bias_ih, bias_hh = bias_ih + bias_hh, None  # both constant in h: added once
+        # W_ih x_t + b for all L steps in one product: (sum of n_t, G), then step by step
+        projected = project_input(torch.cat(xs), weight_ih, bias_ih).split(
+            [x.size(0) for x in xs])
+        recurrent = (weight_hh, bias_hh, *peepholes)
         ys = [None] * len(xs)
         for t in reversed(range(len(xs))) if reverse else range(len(xs)):
             n = xs[t].size(0)  # sequences that are running at step t
-            new = self._step(xs[t], tuple(s[:n] for s in state), weights)  # each (n, H)
+            running = state if n == state[0].size(0) else tuple(s[:n] for s in state)
+            new = self._step(projected[t], running, recurrent)  # each (n, H)
             state = tuple(torch.cat([s_new, s[n:]]) if n < s.size(0) else s_new
                           for s_new, s in zip(new, state, strict=True))  # each (N, H)
             ys[t] = new[0]  # the output at step t is the hidden state h_t
@@ -245,8 +261,8 @@ class RNN(_Layer):
         extra = "" if self.nonlinearity == "tanh" else f", nonlinearity={self.nonlinearity!r}"
         return super().extra_repr() + extra
 
-    def _step(self, x, state, weights):
-        return (rnn_cell(x, state[0], *weights, nonlinearity=self.nonlinearity),)
+    def _step(self, x_proj, state, recurrent):
+        return (rnn_step(x_proj, state[0], *recurrent, nonlinearity=self.nonlinearity),)
 
 
 class LSTM(_Layer):
@@ -280,8 +296,8 @@ class LSTM(_Layer):
     def extra_repr(self):
         return super().extra_repr() + (", peephole=True" if self.peephole else "")
 
-    def _step(self, x, state, weights):
-        return lstm_cell(x, state[0], state[1], *weights)
+    def _step(self, x_proj, state, recurrent):
+        return lstm_step(x_proj, state[0], state[1], *recurrent)
 
 
 class GRU(_Layer):
@@ -298,6 +314,7 @@ class GRU(_Layer):
         (torch.Size([5, 20]), torch.Size([1, 20]))
     """)
     num_gates = 3
+    bias_hh_in_projection = False
 
-    def _step(self, x, state, weights):
-        return (gru_cell(x, state[0], *weights),)
+    def _step(self, x_proj, state, recurrent):
+        return (gru_step(x_proj, state[0], *recurrent),)

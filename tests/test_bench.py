@@ -1,6 +1,7 @@
 """bench/grading.py: its table, and what it refuses (the timing itself is the bench's job)."""
 
 import json
+import re
 
 import pytest
 
@@ -48,3 +49,31 @@ def test_the_bench_grades_a_solution_in_a_fresh_copy_and_writes_its_figures(tmp_
     assert list(figures["runs"]) == ["JOBS=1"]  # --jobs 1: no second run
     (seconds,) = figures["runs"]["JOBS=1"]["seconds"]["lab1_cells"]
     assert 0 < seconds < figures["runs"]["JOBS=1"]["wall"]
+
+
+def test_the_layer_bench_times_rnn_lib_against_torch_on_the_same_weights(tmp_path, capsys):
+    from bench import layers as bench_layers
+
+    out = tmp_path / "layers.json"
+    assert bench_layers.main(["--sizes", "4x6x8", "--kinds", "LSTM", "GRU",
+                              "--min-run-time", "0.01", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"^LSTM +4x6x8  forward\+backward ", printed, re.MULTILINE)
+    figures = json.loads(out.read_text())
+    assert [row["kind"] for row in figures["rows"]] == ["LSTM", "GRU"]
+    for row in figures["rows"]:
+        for mode in ("forward", "forward+backward"):
+            m = row[mode]
+            assert m["torch_ms"] > 0 and m["rnn_lib_ms"] > 0 and m["per_step_cells_ms"] > 0
+            assert m["ratio"] == pytest.approx(m["rnn_lib_ms"] / m["torch_ms"], rel=0.05)
+
+
+@pytest.mark.parametrize("args", [["--sizes", "32x50"], ["--kinds", "Transformer"],
+                                  ["--threads", "0"]])
+def test_the_layer_bench_refuses_bad_arguments(args, capsys):
+    from bench import layers as bench_layers
+
+    with pytest.raises(SystemExit) as stop:
+        bench_layers.main(args)
+    assert stop.value.code == 2
+    assert "expected sizes NxTxH (like 32x50x64)" in capsys.readouterr().err
