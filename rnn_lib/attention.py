@@ -17,19 +17,6 @@ import torch
 from torch import nn
 
 
-def lengths_to_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
-    """Boolean mask of the real (non-padding) positions.
-
-    Inputs:
-    - lengths: LongTensor of shape (N,), each in 1..max_len
-    - max_len: S, defaults to lengths.max()
-    Returns a BoolTensor of shape (N, S): mask[n, j] is True when j < lengths[n].
-    """
-    max_len = int(lengths.max()) if max_len is None else max_len
-    positions = torch.arange(max_len, device=lengths.device)  # (S,)
-    return positions.unsqueeze(0) < lengths.unsqueeze(1)  # (N, S)
-
-
 def masked_softmax(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Softmax over the last dimension, counting only positions where `mask` is True.
 
@@ -64,7 +51,7 @@ class AdditiveAttention(nn.Module):
     Inputs: query, keys, mask, proj_keys=None
     - query: of shape (N, H_q)
     - keys: of shape (N, S, H_k)
-    - mask: BoolTensor of shape (N, S), True at real positions (see `lengths_to_mask`)
+    - mask: BoolTensor of shape (N, S), True at real positions (`batching.lengths_to_mask`)
     - proj_keys: U h of shape (N, S, A), from `project_keys(keys)`; computed when None
 
     Outputs: context, weights

@@ -93,9 +93,17 @@ def unpack(packed: PackedSequence, pad_value: float = 0,
                                total_length=total_length)
 
 
-def unpad(padded: torch.Tensor, lengths) -> list[torch.Tensor]:
-    """The list of sequences of a padded (N, T, *) batch: sequence i is padded[i, :lengths[i]]."""
-    return [row[: int(n)] for row, n in zip(padded, lengths, strict=True)]
+def lengths_to_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
+    """Boolean mask of the real (non-padding) positions.
+
+    Inputs:
+    - lengths: LongTensor of shape (N,), each in 1..max_len
+    - max_len: S, defaults to lengths.max()
+    Returns a BoolTensor of shape (N, S): mask[n, j] is True when j < lengths[n].
+    """
+    max_len = int(lengths.max()) if max_len is None else max_len
+    positions = torch.arange(max_len, device=lengths.device)  # (S,)
+    return positions.unsqueeze(0) < lengths.unsqueeze(1)  # (N, S)
 
 
 def padding_fraction(lengths: Sequence[int], batches: Sequence[Sequence[int]]) -> float:

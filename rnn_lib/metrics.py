@@ -1,4 +1,4 @@
-"""Metrics for generated text: BLEU and chrF (from sacrebleu, not re-implemented), exact match.
+"""Metrics for generated text: BLEU (from sacrebleu, not re-implemented) and exact match.
 
 Every function takes whole strings (tokens joined by spaces, or plain text) and compares each
 hypothesis with its reference(s). `references` is either
@@ -10,7 +10,7 @@ hypothesis with its reference(s). `references` is either
 
 BLEU (Papineni et al. 2002) is the geometric mean of clipped n-gram precisions (n = 1..4)
 times a brevity penalty, on a 0-100 scale, computed over the whole corpus (not averaged per
-sentence); chrF (Popovic 2015) is an F-score over character n-grams, also 0-100.
+sentence).
 """
 
 from collections.abc import Sequence
@@ -51,12 +51,6 @@ def bleu(hypotheses: Sequence[str], references: Sequence) -> float:
     """
     refs = _reference_lists(hypotheses, references)
     return float(sacrebleu.corpus_bleu(list(hypotheses), _streams(refs)).score)
-
-
-def chrf(hypotheses: Sequence[str], references: Sequence) -> float:
-    """Corpus chrF (0-100): character n-gram F-score, kinder than BLEU to near-miss words."""
-    refs = _reference_lists(hypotheses, references)
-    return float(sacrebleu.corpus_chrf(list(hypotheses), _streams(refs)).score)
 
 
 def _normalise(text: str) -> str:

@@ -53,3 +53,28 @@ def plot_history(history, ax=None, label: str | None = None, logy: bool = False,
     losses = [sum(raw[i:i + smooth]) / len(raw[i:i + smooth]) for i in starts]
     xs = [min(i + smooth, len(raw)) for i in starts]  # the step that closes each window
     return plot_curves({label or "training loss": (xs, losses)}, "step", "loss", ax=ax, logy=logy)
+
+
+def plot_attention(alpha, source, output, ax=None,
+                   title: str = r"Attention weights $\alpha_{tj}$"):
+    """Heat map of attention weights: row t is output step t, column j is source word j.
+
+    alpha: of shape (T, S), each row summing to 1 (0 white, 1 black); source: the S source
+    words; output: the T labels of the rows (the output words, then "<eos>" for the step that
+    predicts it). Returns the axis.
+    """
+    alpha = alpha.detach().cpu().numpy() if hasattr(alpha, "detach") else alpha
+    if tuple(alpha.shape) != (len(output), len(source)):
+        raise ValueError(f"expected alpha of shape ({len(output)}, {len(source)}) for "
+                         f"{len(output)} output and {len(source)} source labels, "
+                         f"got {tuple(alpha.shape)}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 5))
+    image = ax.imshow(alpha, cmap="Greys", vmin=0, vmax=1)
+    ax.figure.colorbar(image, ax=ax, label=r"attention weight $\alpha_{tj}$")
+    ax.set_xticks(range(len(source)), list(source), rotation=60)
+    ax.set_yticks(range(len(output)), list(output))
+    ax.set_xlabel("source word $j$")
+    ax.set_ylabel("output word $t$")
+    ax.set_title(title)
+    return ax

@@ -25,7 +25,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from rnn_lib.attention import AdditiveAttention, lengths_to_mask
+from rnn_lib.attention import AdditiveAttention
+from rnn_lib.batching import lengths_to_mask
 from rnn_lib.decoding import beam_search, greedy_decode
 from rnn_lib.training import in_eval_mode
 

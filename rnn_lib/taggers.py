@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rnn_lib.batching import pack_padded, unpack
+from rnn_lib.batching import lengths_to_mask, pack_padded, unpack
 from rnn_lib.training import in_eval_mode, to_device
 
 CELLS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
@@ -150,8 +150,7 @@ class BagOfWords(nn.Module):
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         mask = tokens != self.pad_id  # (N, T)
         if lengths is not None:
-            steps = torch.arange(tokens.shape[1], device=tokens.device)
-            mask = steps[None, :] < lengths.to(tokens.device)[:, None]  # (N, T)
+            mask = lengths_to_mask(lengths.to(tokens.device), tokens.shape[1])  # (N, T)
         bag = (self.embed(tokens) * mask[..., None]).sum(1)  # (N, E)
         return self.mlp(bag)  # (N, C)
 

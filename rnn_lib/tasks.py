@@ -95,12 +95,6 @@ def adding_problem(
     return x, y
 
 
-def is_anbn(s: str) -> bool:
-    """True when `s` is a^n b^n for some n >= 1 (the reference the labels are checked against)."""
-    n = len(s) // 2
-    return n >= 1 and len(s) == 2 * n and s == "a" * n + "b" * n
-
-
 def _near_miss(n: int, generator: torch.Generator | None) -> str:
     """A string close to a^n b^n that is not in the language (a count or the order is off)."""
     kind = int(torch.randint(0, 3, (1,), generator=generator))

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 import torch
 from torch.nn.utils.rnn import pad_sequence
 
+from rnn_lib.batching import BucketBatchSampler
 from rnn_lib.lexicon import ADJECTIVES, DETERMINERS, INTRANSITIVE, NOUNS, PREPOSITIONS, TRANSITIVE
 
 
@@ -284,22 +285,15 @@ def encode_pairs(pairs: list[Pair], src_vocab, tgt_vocab):
 def batches(pairs: list[Pair], src_vocab, tgt_vocab, batch_size: int,
             shuffle: bool = True, seed: int = 0):
     """A zero-argument callable for `rnn_lib.training.train`: each call returns a freshly
-    shuffled list of padded batches (see `encode_pairs`). Pairs of similar length share a
-    batch (sorted in chunks of 50 batches) so little compute goes to padding."""
-    rng = random.Random(seed)
+    shuffled list of padded batches (see `encode_pairs`). Pairs of similar source length share
+    a batch (`rnn_lib.batching.BucketBatchSampler`, pools of 50 batches), so little compute
+    goes to padding; shuffle=False gives one fixed order, sorted by length."""
+    sampler = BucketBatchSampler([len(p.src) for p in pairs], batch_size, shuffle=shuffle,
+                                 seed=seed)
 
     def epoch():
-        order = list(range(len(pairs)))
-        if shuffle:
-            rng.shuffle(order)
-        chunk = 50 * batch_size
-        out = []
-        for start in range(0, len(order), chunk):
-            part = sorted(order[start:start + chunk], key=lambda i: len(pairs[i].src))
-            out += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
-        if shuffle:
-            rng.shuffle(out)
-        return [encode_pairs([pairs[i] for i in idx], src_vocab, tgt_vocab) for idx in out]
+        return [encode_pairs([pairs[i] for i in idx], src_vocab, tgt_vocab)
+                for idx in sampler.batches()]
 
     return epoch
 

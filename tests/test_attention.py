@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from rnn_lib.attention import AdditiveAttention, lengths_to_mask, masked_softmax
+from rnn_lib.attention import AdditiveAttention, masked_softmax
+from rnn_lib.batching import lengths_to_mask
 
 N, S, HQ, HK, A = 3, 5, 4, 6, 7
 

@@ -15,7 +15,6 @@ from rnn_lib.batching import (
     padding_fraction,
     plot_padded_and_packed,
     unpack,
-    unpad,
 )
 
 
@@ -23,6 +22,11 @@ def make_seqs(lengths, features=None, seed=0):
     g = torch.Generator().manual_seed(seed)
     shape = (lambda n: (n,)) if features is None else (lambda n: (n, features))
     return [torch.randn(*shape(n), generator=g) for n in lengths]
+
+
+def unpad(padded, lengths):
+    """The sequences of a padded (N, T, *) batch: sequence i is padded[i, :lengths[i]]."""
+    return [row[: int(n)] for row, n in zip(padded, lengths, strict=True)]
 
 
 @pytest.mark.parametrize("features", [None, 3])

@@ -3,7 +3,7 @@
 import pytest
 import sacrebleu
 
-from rnn_lib.metrics import bleu, chrf, exact_match, sentence_bleu
+from rnn_lib.metrics import bleu, exact_match, sentence_bleu
 
 HYP = ["a red circle above a blue square", "a green triangle left of a red square"]
 REF = ["a red circle above a blue square", "a green square left of a red triangle"]
@@ -35,13 +35,6 @@ def test_exact_match():
     assert exact_match(["  a  red circle "], ["a red circle"]) == 1.0  # whitespace only
     assert exact_match(["a Red circle"], ["a red circle"]) == 0.0  # case counts
     assert exact_match([], []) == 0.0
-
-
-def test_chrf_rewards_near_misses():
-    assert chrf(REF, REF) == pytest.approx(100.0)
-    near, far = ["a red circles above a blue squares"], ["zzz qqq"]
-    assert chrf(near, REF[:1]) > chrf(far, REF[:1])
-    assert chrf(near, REF[:1]) == pytest.approx(sacrebleu.corpus_chrf(near, [REF[:1]]).score)
 
 
 def test_errors():

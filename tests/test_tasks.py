@@ -9,7 +9,6 @@ from rnn_lib.tasks import (
     anbn_sample,
     encode_strings,
     first_token_recall,
-    is_anbn,
 )
 
 
@@ -57,6 +56,13 @@ def test_generators_repeat_with_a_seed_and_differ_without(task):
     x3, _ = task(16, 12, generator=gen(8))
     assert torch.equal(x1, x2) and torch.equal(y1, y2)
     assert not torch.equal(x1, x3)
+
+
+def is_anbn(s: str) -> bool:
+    """True when `s` is a^n b^n for some n >= 1: the reference the labels are checked against."""
+    n = len(s) // 2
+    return n >= 1 and len(s) == 2 * n and s == "a" * n + "b" * n
+
 
 
 def test_is_anbn_reference():
