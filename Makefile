@@ -76,8 +76,10 @@ bench-grading: $(STAMP) sandbox-deps ## seconds per submission per lab, JOBS=1 a
 test: $(STAMP) sandbox-deps publish-deps browser-deps lint ## lint, then the whole test suite (library, every notebook in quick mode, grading)
 	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(or $(TEST_JOBS),2) --dist loadgroup
 
-lint: $(STAMP) ## ruff on the code and on the notebooks (pyproject.toml's settings for both)
+lint: $(STAMP) ## ruff on code and notebooks; the GitHub workflows and pre-commit config validated offline
 	$(VENV)/bin/ruff check rnn_lib coursetools tests bench publish lectures solutions
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(VENV)/bin/pre-commit validate-config .pre-commit-config.yaml
 
 # The venv first on PATH: Formgrader runs nbgrader's `alembic` when it creates the gradebook.
 LAB_ARGS ?=

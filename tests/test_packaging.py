@@ -83,3 +83,45 @@ def test_the_kernel_runs_this_venv_python():
     assert Path(spec.argv[0]).resolve() == Path(sys.executable).resolve(), (
         f"kernel rnn-course runs {spec.argv[0]}, not this environment's {sys.executable}: "
         "run `make install`")
+
+
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+SCHEMA_CHECK = [str(ROOT / ".venv" / "bin" / "check-jsonschema"),
+                "--builtin-schema", "vendor.github-workflows"]
+
+
+def test_the_workflows_validate_offline_and_a_broken_one_would_not(tmp_path):
+    assert {w.name for w in WORKFLOWS} >= {"test.yml", "notebooks-gpu.yml"}
+    done = subprocess.run(SCHEMA_CHECK + [str(w) for w in WORKFLOWS], capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    broken = tmp_path / "broken.yml"
+    broken.write_text(WORKFLOWS[0].read_text().replace("runs-on:", "runs_on:"))
+    done = subprocess.run(SCHEMA_CHECK + [str(broken)], capture_output=True, text=True)
+    assert done.returncode != 0 and "'runs-on' is a required property" in done.stdout
+
+
+def test_the_cpu_workflow_runs_the_readme_test_command_and_the_gpu_one_full_mode():
+    cpu = yaml.safe_load((ROOT / ".github" / "workflows" / "test.yml").read_text())
+    steps = [s.get("run", "") for job in cpu["jobs"].values() for s in job["steps"]]
+    assert "make test" in steps
+    gpu = (ROOT / ".github" / "workflows" / "notebooks-gpu.yml").read_text()
+    assert "make notebooks MODE=full DEVICE=cuda" in gpu and "upload-artifact" in gpu
+
+
+def test_pre_commit_runs_make_lints_checks_with_local_hooks_only():
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    assert [repo["repo"] for repo in config["repos"]] == ["local"], (
+        "a hook from a remote repository is fetched from the network")
+    hooks = {h["id"]: h for repo in config["repos"] for h in repo["hooks"]}
+    for hook in hooks.values():
+        assert hook["language"] == "system"
+        executable = ROOT / hook["entry"].split()[0]
+        assert executable.is_file(), f"hook {hook['id']}: {executable} is not installed"
+    lint = subprocess.run(["make", "--no-print-directory", "-n", "lint"], cwd=ROOT, text=True,
+                          capture_output=True, check=True).stdout
+    for hook in ("ruff", "workflows"):
+        assert hooks[hook]["entry"].split("/")[-1] in lint, f"make lint does not run {hook}"
+    done = subprocess.run([str(ROOT / ".venv" / "bin" / "pre-commit"), "validate-config",
+                           str(ROOT / ".pre-commit-config.yaml")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
