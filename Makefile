@@ -29,13 +29,13 @@ apt_install = command -v $(1) >/dev/null 2>&1 || { \
 		echo "$(3): install $(2) with your package manager"; exit 1; \
 	fi; }
 
-.PHONY: help all install notebooks robustness bench bench-layers bench-grading test lint lab clean
+.PHONY: help all install notebooks merge-reports robustness bench bench-layers bench-grading test lint lab clean
 
 help: ## list every target with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "  variables: MODE=quick|full DEVICE=auto|cpu|cuda SEED=0 JOBS=2 (notebooks at once)"
-	@echo "             THREADS=1 (PyTorch threads per notebook) NB=<notebook paths>"
+	@echo "             THREADS=1 (PyTorch threads per notebook) NB=<notebook paths> SHARD=i/N"
 	@echo "             robustness: SEEDS=\"0 1 2\" THREADS=\"1 2\" (lists)"
 	@echo "             grading: JOBS=2 (submissions at once)  test: TEST_JOBS=2 (pytest workers)"
 
@@ -55,9 +55,12 @@ $(STAMP): pyproject.toml jupyter/overrides.json
 	mkdir -p exchange  # nbgrader's exchange folder (nbgrader_config.py), for the Assignment List
 	touch $(STAMP)
 
-notebooks: $(STAMP) ## run lectures/ and solutions/ with papermill into build/ (MODE DEVICE SEED JOBS THREADS NB)
+notebooks: $(STAMP) ## run lectures/ and solutions/ with papermill into build/ (MODE DEVICE SEED JOBS THREADS NB SHARD=i/N)
 	$(PY) -m coursetools.notebooks --mode $(MODE) --device $(DEVICE) --seed $(SEED) \
-		--jobs $(JOBS) --threads $(THREADS) --kernel $(KERNEL) $(NB)
+		--jobs $(JOBS) --threads $(THREADS) --kernel $(KERNEL) $(if $(SHARD),--shard $(SHARD)) $(NB)
+
+merge-reports: $(STAMP) ## merge build/report-shard-*.json (make notebooks SHARD=i/N) into build/report.json
+	$(PY) -m coursetools.shards merge
 
 robustness: $(STAMP) ## run every notebook for each of SEEDS="0 1 2" x THREADS="1 2": one table (MODE NB JOBS)
 	$(PY) -m coursetools.robustness --mode $(MODE) --device $(DEVICE) --seeds $(SEEDS) \

@@ -2,13 +2,14 @@
 
     python -m coursetools.notebooks [--mode quick|full] [--device auto|cpu|cuda] [--seed N]
                                     [--jobs N] [--threads N] [--kernel NAME] [--out build]
-                                    [NOTEBOOK ...]
+                                    [--shard i/N] [NOTEBOOK ...]
 
 Without notebook paths it runs every notebook in lectures/ and solutions/. Executed copies go
 to build/ (the same relative path), never over the sources; the report is printed as a table
 and written to build/report.json. The exit status is 1 when any notebook failed (the others
 still run) and 2 for bad arguments (an unknown mode or device, no GPU for --device cuda, a
-missing kernel or notebook).
+missing kernel or notebook). With --shard i/N it runs one shard of them (coursetools.shards)
+and writes report-shard-i-of-N.json; `python -m coursetools.shards merge` joins the shards.
 """
 
 import argparse
@@ -21,6 +22,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from coursetools import shards
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIRS = ("lectures", "solutions")
@@ -278,6 +281,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kernel", default="rnn-course")
     parser.add_argument("--timeout", type=int, default=None, help="seconds per cell")
     parser.add_argument("--out", type=Path, default=ROOT / "build")
+    parser.add_argument("--shard", default=None,
+                        help="i/N: run shard i of N only (coursetools.shards), balanced by the "
+                             "seconds of <out>/report.json; its report goes to "
+                             "<out>/report-shard-i-of-N.json")
     args = parser.parse_args(argv)
     try:
         if args.mode not in MODES:
@@ -298,6 +305,16 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError(f"not a notebook file: {', '.join(missing)}")
         if not notebooks:
             raise UsageError("no notebooks found in lectures/ or solutions/")
+        shard = None
+        if args.shard:
+            try:
+                shard = shards.parse(args.shard)
+            except shards.ShardError as exc:
+                raise UsageError(str(exc)) from None
+            names = [_relative(p) for p in notebooks]
+            mine = shards.balance(names, shards.recorded_seconds(args.out / "report.json"),
+                                  shard[1])[shard[0] - 1]
+            notebooks = [p for p, name in zip(notebooks, names, strict=True) if name in mine]
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -306,10 +323,15 @@ def main(argv: list[str] | None = None) -> int:
     report = format_report(results, args.mode)
     print(report)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "report.json").write_text(json.dumps(
-        {"mode": args.mode, "device": args.device, "seed": seed,
-         "results": [asdict(r) for r in results]}, indent=2) + "\n")
-    print(f"report written to {_relative(args.out / 'report.json')}")
+    record = {"mode": args.mode, "device": args.device, "seed": seed,
+              "results": [asdict(r) for r in results]}
+    name = "report.json"
+    if shard:
+        record["shard"] = {"index": shard[0], "count": shard[1]}
+        name = shards.report_name(*shard)
+    (args.out / name).write_text(json.dumps(record, indent=2) + "\n")
+    print(f"report written to {_relative(args.out / name)}"
+          + (" (merge the shards' reports with `make merge-reports`)" if shard else ""))
     return 1 if any(r.status != "ok" for r in results) else 0
 
 
