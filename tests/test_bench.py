@@ -77,3 +77,27 @@ def test_the_layer_bench_refuses_bad_arguments(args, capsys):
         bench_layers.main(args)
     assert stop.value.code == 2
     assert "expected sizes NxTxH (like 32x50x64)" in capsys.readouterr().err
+
+
+@pytest.mark.notebook
+def test_the_notebook_bench_times_each_notebook_alone_and_with_jobs(tmp_path, capsys):
+    from bench import notebooks as bench_notebooks
+
+    out = tmp_path / "notebooks.json"
+    lab = "solutions/lab1_cells/lab1_cells.ipynb"
+    assert bench_notebooks.main([lab, "--jobs", "2", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "sum of notebook times" in printed and "JOBS=2: " in printed
+    figures = json.loads(out.read_text())
+    assert list(figures["runs"]) == ["JOBS=1", "JOBS=2"]
+    for run in figures["runs"].values():
+        assert 0 < run["seconds"][lab] <= run["wall"]
+
+
+def test_the_notebook_bench_refuses_bad_arguments(capsys):
+    from bench import notebooks as bench_notebooks
+
+    with pytest.raises(SystemExit) as stop:
+        bench_notebooks.main(["--jobs", "0"])
+    assert stop.value.code == 2
+    assert "expected --jobs >= 1 and notebook files" in capsys.readouterr().err
