@@ -15,7 +15,7 @@ summarise the whole past. The corpus is CPython's own help
 text (`pydoc_data.topics`), which ships with every Python, so nothing is downloaded.
 
 Letters used in shapes: N = batch size, T = sequence length, V = vocabulary size,
-H = hidden size, L = number of layers.
+H = hidden size; the number of layers is spelled out (num_layers).
 """
 
 import math
@@ -125,7 +125,7 @@ class NGramModel:
 class CharRNNConfig:
     vocab_size: int  # V, number of distinct characters
     hidden_size: int = 128  # H, width of every recurrent layer
-    num_layers: int = 1  # L, stacked recurrent layers
+    num_layers: int = 1  # stacked recurrent layers
     embedding_dim: int | None = 32  # None: feed one-hot vectors of size V instead
     dropout: float = 0.0  # between layers and before the output layer (training only)
     cell: str = "lstm"  # "lstm", "gru" or "rnn" (tanh), as `cell=` of classifiers and taggers
@@ -137,7 +137,8 @@ class CharRNN(nn.Module):
     Inputs: x, state
         - x: character ids of shape (N, T).
         - state: None (zeros) or the state returned by the previous call: for an LSTM a pair
-          (h, c), each of shape (L, N, H); for a GRU/RNN a tensor h of shape (L, N, H).
+          (h, c), each of shape (num_layers, N, H); for a GRU/RNN a tensor h of shape
+          (num_layers, N, H).
     Outputs: logits, state
         - logits: unnormalised scores for the next character, of shape (N, T, V).
         - state: the state after the last step, to pass to the next call (truncated BPTT and

@@ -4,24 +4,24 @@ Every decoder here drives a model through one function, the *step*:
 
     step(tokens, state) -> (log_probs, new_state)
 
-    tokens     LongTensor of shape (B,): the previous token of each sequence (bos at first)
+    tokens     LongTensor of shape (N,): the previous token of each sequence (bos at first)
     state      the model's recurrent state (see "state convention" below)
-    log_probs  of shape (B, V): log-probabilities of the next token (log_softmax of the logits)
+    log_probs  of shape (N, V): log-probabilities of the next token (log_softmax of the logits)
 
 State convention: `state` is a tensor, or a tuple/list/dict nesting tensors (None allowed),
-and EVERY tensor in it has the batch on dim 0. An LSTMCell's `(h, c)` of shape (B, H) fits as
-it is; a stacked `torch.nn.LSTM` state of shape (layers, B, H) has the batch on dim 1, so
+and EVERY tensor in it has the batch on dim 0. An LSTMCell's `(h, c)` of shape (N, H) fits as
+it is; a stacked `torch.nn.LSTM` state of shape (layers, N, H) has the batch on dim 1, so
 transpose it inside your step (`h.transpose(0, 1)`), or keep it batch-first in the state.
-Encoder outputs (B, S, H) and masks (B, S) used by attention fit as they are. Beam search
+Encoder outputs (N, S, H) and masks (N, S) used by attention fit as they are. Beam search
 relies on this to copy and reorder states with `index_state(state, index)`.
 
-- `greedy_decode`  picks the most likely token at each step, for a batch of B sequences.
+- `greedy_decode`  picks the most likely token at each step, for a batch of N sequences.
 - `sample_decode`  draws each token from softmax(logits / temperature).
 - `beam_search`    keeps the `beam_size` best partial sequences per input, batched.
 - `sequence_log_prob` scores given sequences under the model (teacher forcing), so a notebook
   can check that beam search really finds more probable sequences than greedy decoding.
 
-where B = batch size, K = beam size, V = vocabulary size, T = generated length.
+where N = batch size, K = beam size, V = vocabulary size, T = generated length.
 """
 
 from collections.abc import Callable
@@ -76,13 +76,13 @@ def _decode(step: Step, state: Any, bos_id: int, eos_id: int, max_len: int,
     """The loop shared by greedy and sampling: feed each picked token back in."""
     if max_len < 1:
         raise ValueError(f"expected max_len >= 1, got {max_len}")
-    B = batch_size if batch_size is not None else state_batch_size(state)
+    N = batch_size if batch_size is not None else state_batch_size(state)
     out, done = [], None
-    prev = torch.full((B,), bos_id, dtype=torch.long)
+    prev = torch.full((N,), bos_id, dtype=torch.long)
     for _ in range(max_len):
         log_probs, state = step(prev.to(_device_of(state, prev)), state)
-        _check_log_probs(log_probs, B)
-        tokens = pick(log_probs).cpu()  # (B,)
+        _check_log_probs(log_probs, N)
+        tokens = pick(log_probs).cpu()  # (N,)
         if done is not None:
             tokens = torch.where(done, torch.full_like(tokens, eos_id), tokens)  # pad with eos
         out.append(tokens)
@@ -90,7 +90,7 @@ def _decode(step: Step, state: Any, bos_id: int, eos_id: int, max_len: int,
         if bool(done.all()):
             break
         prev = tokens
-    seqs = torch.stack(out, dim=1)  # (B, T)
+    seqs = torch.stack(out, dim=1)  # (N, T)
     is_eos = seqs == eos_id
     # length = index of the first eos, or T when the sequence never ended
     lengths = torch.where(is_eos.any(1), is_eos.int().argmax(1), torch.tensor(seqs.shape[1]))
@@ -106,19 +106,19 @@ def _device_of(state: Any, default: torch.Tensor) -> torch.device:
 @torch.no_grad()
 def greedy_decode(step: Step, state: Any, bos_id: int, eos_id: int, max_len: int,
                   batch_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Decode B sequences at once, taking the most likely token at every step.
+    """Decode N sequences at once, taking the most likely token at every step.
 
     Inputs:
     - step: step(tokens, state) -> (log_probs, state), see the module docstring.
     - state: the initial state, every tensor with the batch on dim 0.
     - bos_id, eos_id: ids of the start and end tokens; bos is fed first, eos stops a sequence.
     - max_len: the most tokens generated per sequence (eos included).
-    - batch_size: B, only needed when `state` holds no tensor.
+    - batch_size: N, only needed when `state` holds no tensor.
 
     Returns a tuple of:
-    - tokens: LongTensor of shape (B, T), T <= max_len, on the CPU, without bos; a sequence's
+    - tokens: LongTensor of shape (N, T), T <= max_len, on the CPU, without bos; a sequence's
       eos and every position after it hold eos_id. `tokens[b, :lengths[b]]` is the answer.
-    - lengths: LongTensor of shape (B,): the number of tokens before eos (T if none).
+    - lengths: LongTensor of shape (N,): the number of tokens before eos (T if none).
     """
     return _decode(step, state, bos_id, eos_id, max_len, lambda lp: lp.argmax(-1), batch_size)
 
@@ -144,7 +144,7 @@ def sample_decode(step: Step, state: Any, bos_id: int, eos_id: int, max_len: int
 @torch.no_grad()
 def beam_search(step: Step, state: Any, bos_id: int, eos_id: int, beam_size: int, max_len: int,
                 length_penalty: float = 1.0, batch_size: int | None = None) -> list[list[int]]:
-    """Beam search for B sequences at once; returns the best hypothesis of each.
+    """Beam search for N sequences at once; returns the best hypothesis of each.
 
     Each input keeps K = beam_size partial sequences (beams). At every step each beam is
     extended by every token, scores add up, and the K best of the K*V candidates survive:
@@ -159,14 +159,14 @@ def beam_search(step: Step, state: Any, bos_id: int, eos_id: int, beam_size: int
 
     length_penalty = 0 ranks by raw log-prob, which favours short outputs (every token costs
     probability); 1 ranks by mean log-prob per token. With K = 1 this is exactly greedy
-    decoding. All B*K beams run as one batch through `step`.
+    decoding. All N*K beams run as one batch through `step`.
 
     Inputs:
     - step, state, bos_id, eos_id, max_len, batch_size: as in `greedy_decode`.
     - beam_size: K >= 1.
     - length_penalty: the exponent alpha above (>= 0).
 
-    Returns a list of B lists of token ids, without bos and eos.
+    Returns a list of N lists of token ids, without bos and eos.
     """
     if beam_size < 1:
         raise ValueError(f"expected beam_size >= 1, got {beam_size}")
@@ -174,41 +174,41 @@ def beam_search(step: Step, state: Any, bos_id: int, eos_id: int, beam_size: int
         raise ValueError(f"expected max_len >= 1, got {max_len}")
     if length_penalty < 0:
         raise ValueError(f"expected length_penalty >= 0, got {length_penalty}")
-    B = batch_size if batch_size is not None else state_batch_size(state)
+    N = batch_size if batch_size is not None else state_batch_size(state)
     K = beam_size
-    state = index_state(state, torch.arange(B).repeat_interleave(K))  # (B*K, ...) copies
+    state = index_state(state, torch.arange(N).repeat_interleave(K))  # (N*K, ...) copies
     # only the first copy is live at the start, so the K beams do not all pick the same token
-    scores = torch.full((B, K), float("-inf"))
+    scores = torch.full((N, K), float("-inf"))
     scores[:, 0] = 0.0
-    history = torch.empty(B, K, 0, dtype=torch.long)  # tokens so far, per beam
-    finished = torch.zeros(B, K, dtype=torch.bool)
-    lengths = torch.zeros(B, K)
-    prev = torch.full((B * K,), bos_id, dtype=torch.long)
+    history = torch.empty(N, K, 0, dtype=torch.long)  # tokens so far, per beam
+    finished = torch.zeros(N, K, dtype=torch.bool)
+    lengths = torch.zeros(N, K)
+    prev = torch.full((N * K,), bos_id, dtype=torch.long)
     dev = _device_of(state, prev)
     for _ in range(max_len):
         log_probs, state = step(prev.to(dev), state)
-        _check_log_probs(log_probs, B * K)
-        log_probs = log_probs.float().cpu().view(B, K, -1)  # (B, K, V)
+        _check_log_probs(log_probs, N * K)
+        log_probs = log_probs.float().cpu().view(N, K, -1)  # (N, K, V)
         V = log_probs.shape[-1]
         # a finished beam can only "continue" with eos, at no cost
         frozen = torch.full((V,), float("-inf"))
         frozen[eos_id] = 0.0
         log_probs = torch.where(finished.unsqueeze(-1), frozen, log_probs)
-        cand = scores.unsqueeze(-1) + log_probs  # (B, K, V)
-        scores, flat = cand.view(B, K * V).topk(K, dim=1)  # (B, K)
+        cand = scores.unsqueeze(-1) + log_probs  # (N, K, V)
+        scores, flat = cand.view(N, K * V).topk(K, dim=1)  # (N, K)
         beam, token = flat // V, flat % V  # which beam each survivor extends, and with what
         history = torch.cat([history.gather(1, beam.unsqueeze(-1).expand_as(history)),
-                             token.unsqueeze(-1)], dim=2)  # (B, K, t)
+                             token.unsqueeze(-1)], dim=2)  # (N, K, t)
         was_finished = finished.gather(1, beam)
         lengths = lengths.gather(1, beam) + (~was_finished).float()
         finished = was_finished | (token == eos_id)
-        state = index_state(state, (torch.arange(B).unsqueeze(1) * K + beam).view(-1))
+        state = index_state(state, (torch.arange(N).unsqueeze(1) * K + beam).view(-1))
         prev = token.view(-1)
         if bool(finished.all()):
             break
-    best = (scores / lengths.clamp(min=1) ** length_penalty).argmax(dim=1)  # (B,)
+    best = (scores / lengths.clamp(min=1) ** length_penalty).argmax(dim=1)  # (N,)
     out = []
-    for b in range(B):
+    for b in range(N):
         seq = history[b, best[b]].tolist()
         out.append(seq[: seq.index(eos_id)] if eos_id in seq else seq)
     return out
@@ -220,17 +220,17 @@ def sequence_log_prob(step: Step, state: Any, sequences: list[list[int]], bos_id
     """Total log-probability of given sequences (eos appended) under the model.
 
     Teacher forcing: feed bos, then each true token, and add up log p of the next true token.
-    Returns a tensor of shape (B,), one score per sequence (in the same order).
+    Returns a tensor of shape (N,), one score per sequence (in the same order).
     """
-    B = len(sequences)
+    N = len(sequences)
     targets = [list(s) + [eos_id] for s in sequences]
     T = max(len(t) for t in targets)
-    total = torch.zeros(B)
-    prev = torch.full((B,), bos_id, dtype=torch.long)
+    total = torch.zeros(N)
+    prev = torch.full((N,), bos_id, dtype=torch.long)
     dev = _device_of(state, prev)
     for t in range(T):
         log_probs, state = step(prev.to(dev), state)
-        _check_log_probs(log_probs, B)
+        _check_log_probs(log_probs, N)
         nxt = torch.tensor([tg[t] if t < len(tg) else eos_id for tg in targets])
         live = torch.tensor([t < len(tg) for tg in targets])
         total += torch.where(live, log_probs.float().cpu().gather(1, nxt[:, None])[:, 0], 0.0)

@@ -11,7 +11,7 @@ it: the final state is each sentence's own, and the backward direction starts at
 sentence's real end.
 
 where N = batch size, T = longest length in the batch, E = embedding size, H = hidden size,
-L = num_layers, D = 2 if bidirectional else 1, K = number of tags, C = number of classes.
+D = 2 if bidirectional else 1, K = number of tags, C = number of classes.
 """
 
 import math
@@ -30,8 +30,8 @@ CELLS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 def last_layer_state(h_n: torch.Tensor, bidirectional: bool) -> torch.Tensor:
     """The last layer's final hidden state(s), directions concatenated.
 
-    h_n of shape (L*D, N, H) is ordered layer by layer, forward before backward, so the last
-    layer's forward state is h_n[-2] and its backward state h_n[-1] when D = 2.
+    h_n of shape (num_layers * D, N, H) is ordered layer by layer, forward before backward, so
+    the last layer's forward state is h_n[-2] and its backward state h_n[-1] when D = 2.
     Returns: of shape (N, D*H).
     """
     return torch.cat([h_n[-2], h_n[-1]], dim=-1) if bidirectional else h_n[-1]
@@ -54,7 +54,8 @@ class RecurrentEncoder(nn.Module):
         lengths: of shape (N,); None runs the padded batch as it is (padding included).
     Outputs: outputs, h_n
         outputs: of shape (N, T, D*H), zeros after each sentence's end when lengths are given.
-        h_n: of shape (L*D, N, H), the final hidden states (for an LSTM, not the cell states).
+        h_n: of shape (num_layers * D, N, H), the final hidden states (for an LSTM, not the
+            cell states).
     """
 
     def __init__(self, vocab_size: int, embedding_dim: int, hidden_size: int, num_layers: int = 1,
@@ -82,7 +83,7 @@ class RecurrentEncoder(nn.Module):
             h_n = h_n[0]
         if lengths is not None:
             out, _ = unpack(out, total_length=T)  # (N, T, D*H)
-        return out, h_n  # (N, T, D*H), (L*D, N, H)
+        return out, h_n  # (N, T, D*H), (num_layers * D, N, H)
 
 
 class _ReadOut(nn.Module):
@@ -124,7 +125,7 @@ class SentenceClassifier(_ReadOut):
     """
 
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        _, h_n = self.encoder(tokens, lengths)  # (L*D, N, H)
+        _, h_n = self.encoder(tokens, lengths)  # (num_layers * D, N, H)
         h = last_layer_state(h_n, self.encoder.bidirectional)  # (N, D*H)
         return self.head(self.drop(h))  # (N, C)
 

@@ -125,3 +125,16 @@ def test_pre_commit_runs_make_lints_checks_with_local_hooks_only():
     done = subprocess.run([str(ROOT / ".venv" / "bin" / "pre-commit"), "validate-config",
                            str(ROOT / ".pre-commit-config.yaml")], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_package_docstring_lists_every_module_of_rnn_lib_once():
+    import rnn_lib
+
+    listing = rnn_lib.__doc__.split("The modules, by what they are:", 1)[1]
+    column = 4 + len("cells and layers   ")  # the modules follow the group's name
+    listed = re.findall(r"[a-z_0-9]+", " ".join(line[column:] for line in listing.splitlines()))
+    modules = sorted(p.stem for p in (ROOT / "rnn_lib").glob("*.py") if p.stem != "__init__")
+    assert sorted(listed) == modules, (
+        f"rnn_lib/__init__.py lists {sorted(set(modules) - set(listed))} nowhere, "
+        f"{sorted(m for m in set(listed) if listed.count(m) > 1)} twice and "
+        f"{sorted(set(listed) - set(modules))} that do not exist")
