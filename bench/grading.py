@@ -13,16 +13,14 @@ cores against one worker, in the same run. A submission that is not graded fails
 """
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import machine
+from bench import publish
 from coursetools.checkout import fresh_copy
 from coursetools.grading import report
 from coursetools.grading.gradebook import nbgrader_env
@@ -127,14 +125,8 @@ def main(argv=None) -> int:
         except BenchError as error:
             print(f"bench failed: {error}", file=sys.stderr)
             return 1
-    where = machine()
-    print(f"\nautograding, {args.students} solution(s) per lab, {where}, "
-          f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    print(summary(runs, labs))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": where, "release_seconds": release,
-                                    "students": args.students, "runs": runs}, indent=1) + "\n")
-    print(f"figures written to {args.out}")
+    publish(f"autograding, {args.students} solution(s) per lab", summary(runs, labs),
+            {"release_seconds": release, "students": args.students, "runs": runs}, args.out)
     return 0
 
 

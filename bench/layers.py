@@ -13,16 +13,14 @@ It prints the milliseconds and the ratios to torch.nn and writes them to build/b
 """
 
 import argparse
-import json
 import re
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
 from torch.utils import benchmark
 
-from bench import machine
+from bench import publish
 from rnn_lib import cells, layers
 
 REPO = Path(__file__).resolve().parent.parent
@@ -119,14 +117,9 @@ def main(argv=None) -> int:
             n, t, h = (int(g) for g in m.groups())
             rows.append(measure(kind, n, t, h, args.threads, args.min_run_time))
             print(f"measured {kind} {n}x{t}x{h}", flush=True)
-    where = machine()
-    print(f"\none-layer RNN layers, {args.threads} thread(s), median of torch.utils.benchmark, "
-          f"{where}, torch {torch.__version__}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    print(table(rows))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": where, "threads": args.threads,
-                                    "torch": torch.__version__, "rows": rows}, indent=1) + "\n")
-    print(f"figures written to {args.out}")
+    publish(f"one-layer RNN layers, {args.threads} thread(s), median of torch.utils.benchmark, "
+            f"torch {torch.__version__}", table(rows),
+            {"threads": args.threads, "torch": torch.__version__, "rows": rows}, args.out)
     return 0
 
 

@@ -11,14 +11,12 @@ the bench.
 """
 
 import argparse
-import json
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import machine
+from bench import publish
 from coursetools.notebooks import discover, run_all
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,7 +48,8 @@ def table(runs: dict) -> str:
     if len(runs) == 2:
         (_, one), (label, many) = runs.items()
         lines.append(f"{label}: {one['wall'] / many['wall']:.2f}x the throughput of one at a "
-                     "time (each notebook slower, more of them at once)")
+                     f"time; the notebooks' own seconds sum to "
+                     f"{sum(many['seconds'].values()) / sum(one['seconds'].values()):.2f}x")
     return "\n".join(lines)
 
 
@@ -75,14 +74,8 @@ def main(argv=None) -> int:
     except RuntimeError as error:
         print(f"bench failed: {error}", file=sys.stderr)
         return 1
-    where = machine()
-    print(f"\n{args.mode} mode, device cpu, one PyTorch thread per notebook, {where}, "
-          f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    print(table(runs))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": where, "mode": args.mode, "runs": runs},
-                                   indent=1) + "\n")
-    print(f"figures written to {args.out}")
+    publish(f"{args.mode} mode, device cpu, one PyTorch thread per notebook", table(runs),
+            {"mode": args.mode, "runs": runs}, args.out)
     return 0
 
 
