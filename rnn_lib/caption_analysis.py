@@ -25,7 +25,7 @@ import torch
 
 from rnn_lib.captioning import CaptionModel
 from rnn_lib.decoding import sequence_log_prob
-from rnn_lib.training import evaluating
+from rnn_lib.training import evaluating, model_device
 from rnn_lib.vocab import Vocab
 
 EOS = "<eos>"
@@ -38,7 +38,7 @@ def caption_log_probs(model: CaptionModel, images: torch.Tensor, captions: list[
     if len(images) != len(captions):
         raise ValueError(f"expected one caption per image, got {len(captions)} captions for "
                          f"{len(images)} images")
-    dev = next(model.parameters()).device
+    dev = model_device(model)
     out = []
     with evaluating(model):
         for start in range(0, len(captions), batch_size):
@@ -76,7 +76,7 @@ def teacher_forced_tokens(model: CaptionModel, images: torch.Tensor, captions: l
     """The model's most likely word at every position of each caption, given the true prefix.
 
     Returns N lists of len(caption.split()) + 1 words (the last predicts "<eos>")."""
-    dev = next(model.parameters()).device
+    dev = model_device(model)
     out = []
     with evaluating(model):
         for start in range(0, len(captions), batch_size):

@@ -34,7 +34,7 @@ from torch import nn
 from rnn_lib.batching import pad_batch
 from rnn_lib.decoding import beam_search, greedy_decode
 from rnn_lib.metrics import bleu, exact_match
-from rnn_lib.training import in_eval_mode
+from rnn_lib.training import in_eval_mode, model_device
 from rnn_lib.vocab import Vocab
 
 COLOURS = {"red": (0.9, 0.1, 0.1), "green": (0.1, 0.75, 0.2), "blue": (0.15, 0.3, 1.0),
@@ -277,7 +277,7 @@ def generate_captions(model: CaptionModel, images: torch.Tensor, vocab: Vocab,
                       beam_size: int = 1, max_len: int = 12, batch_size: int = 500,
                       length_penalty: float = 1.0) -> list[str]:
     """Caption images with greedy decoding (beam_size=1) or beam search; returns strings."""
-    dev = next(model.parameters()).device
+    dev = model_device(model)
     captions = []
     for chunk in images.split(batch_size):
         state = model.start(chunk.to(dev))

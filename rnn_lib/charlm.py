@@ -26,7 +26,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from rnn_lib.training import in_eval_mode
+from rnn_lib.training import in_eval_mode, model_device
 
 # ----------------------------------------------------------------------------- corpus
 
@@ -250,7 +250,7 @@ def evaluate(model: CharRNN, ids: Sequence[int] | torch.Tensor, *, streams: int 
     `NGramModel.cross_entropy` on the same text.
     """
     ids = as_ids(ids)
-    device = next(model.parameters()).device if device is None else torch.device(device)
+    device = model_device(model) if device is None else torch.device(device)
     x_all, y_all = ids[:-1], ids[1:]
     n = x_all.numel()
     per_row = n // streams

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import torch
 
-from rnn_lib.training import in_eval_mode
+from rnn_lib.training import in_eval_mode, model_device
 
 
 def adjust_logits(logits: torch.Tensor, temperature: float = 1.0,
@@ -101,7 +101,7 @@ def generate(model, prompt: torch.Tensor, steps: int, *, temperature: float = 1.
         prompt = prompt[None]  # (1, P)
     if prompt.dim() != 2 or prompt.size(1) < 1:
         raise ValueError(f"expected a prompt of shape (N, P), P >= 1, got {tuple(prompt.shape)}")
-    device = next(model.parameters()).device
+    device = model_device(model)
     logits, state = model(prompt.to(device), state)  # (N, P, V)
     logits = logits[:, -1]  # (N, V): the prediction after the last prompt character
     ids, probs = [], []
@@ -151,7 +151,7 @@ def score_continuation(model, prompt: torch.Tensor, ids: torch.Tensor
     if prompt.dim() != 2 or prompt.size(1) < 1 or ids.dim() != 2 or ids.size(0) != prompt.size(0):
         raise ValueError(f"expected a prompt (N, P), P >= 1, and ids (N, S), got "
                          f"{tuple(prompt.shape)} and {tuple(ids.shape)}")
-    device = next(model.parameters()).device
+    device = model_device(model)
     P = prompt.size(1)
     text = torch.cat([prompt, ids], 1).to(device)  # (N, P + S)
     logits, _ = model(text[:, :-1])  # (N, P + S - 1, V)

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnn_lib.batching import lengths_to_mask, pack_padded, unpack
-from rnn_lib.training import in_eval_mode, to_device
+from rnn_lib.training import in_eval_mode, model_device, to_device
 
 CELLS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 
@@ -172,6 +172,7 @@ def classification_loss(model: nn.Module, batch) -> torch.Tensor:
 def accuracy(model: nn.Module, batches, device=None) -> float:
     """Fraction of targets predicted right over `batches` of `Batch`: per token for a tagger
     (padding, target -100, skipped), per sentence for a classifier."""
+    device = model_device(model) if device is None else device
     right = total = 0
     for batch in batches:
         batch = to_device(batch, device)
@@ -193,6 +194,7 @@ def accuracy_and_se(model: nn.Module, batches, device=None) -> tuple[float, floa
     For a classifier (n_i = 1) this is the familiar sqrt(acc (1 - acc) / S).
     Returns: (accuracy, standard error).
     """
+    device = model_device(model) if device is None else device
     right, total = [], []
     for batch in batches:
         batch = to_device(batch, device)

@@ -29,6 +29,12 @@ def evaluating(model: nn.Module):
         model.train(was_training)
 
 
+def model_device(model: nn.Module) -> torch.device:
+    """The device of a model's parameters: where a function given the model puts its inputs
+    (the CPU for a model without parameters)."""
+    return next((p.device for p in model.parameters()), torch.device("cpu"))
+
+
 def in_eval_mode(fn):
     """Decorator for a function whose first argument is a model: it runs `evaluating(model)`
     (eval mode for the call, the former mode back afterwards, even on an error)."""

@@ -302,9 +302,12 @@ def batches(pairs: list[Pair], src_vocab, tgt_vocab, batch_size: int,
 def translate_pairs(model, pairs: list[Pair], src_vocab, tgt_vocab, device=None,
                     beam_size: int = 1, batch_size: int = 256) -> list[str]:
     """Translate the source side of `pairs` with `rnn_lib.seq2seq.translate`; returns one
-    target string (words joined by spaces) per pair, in order."""
+    target string (words joined by spaces) per pair, in order. The sources go to `device`,
+    by default the model's."""
     from rnn_lib.seq2seq import translate
+    from rnn_lib.training import model_device
 
+    device = model_device(model) if device is None else device
     hyps = []
     for start in range(0, len(pairs), batch_size):
         src, lengths, _, _ = encode_pairs(pairs[start:start + batch_size], src_vocab, tgt_vocab)

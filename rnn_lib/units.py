@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import torch
 
 from rnn_lib.charlm import CharRNN, as_ids
-from rnn_lib.training import in_eval_mode
+from rnn_lib.training import in_eval_mode, model_device
 
 
 @torch.no_grad()
@@ -28,7 +28,7 @@ def trace_states(model: CharRNN, ids: Sequence[int] | torch.Tensor) -> torch.Ten
     otherwise the hidden state h. Returns a tensor of shape (T, H).
     """
     ids = as_ids(ids)
-    device = next(model.parameters()).device
+    device = model_device(model)
     state, rows = None, []
     for t in range(ids.numel()):
         _, state = model(ids[t].view(1, 1).to(device), state)

@@ -162,3 +162,22 @@ def test_no_module_of_rnn_lib_toggles_eval_mode_by_hand():
         if module.name != "training.py":
             assert "was_training" not in module.read_text(), (
                 f"{module.name} toggles eval mode by hand: use rnn_lib.training.in_eval_mode")
+
+
+def test_model_device_is_where_the_parameters_are_and_the_cpu_without_any():
+    from rnn_lib.training import model_device
+
+    assert model_device(torch.nn.Linear(2, 3).double()) == torch.device("cpu")
+    assert model_device(torch.nn.ReLU()) == torch.device("cpu")
+    meta = torch.nn.Linear(2, 3, device="meta")
+    assert model_device(meta) == torch.device("meta")
+
+
+def test_one_device_rule_no_module_looks_up_a_models_device_itself():
+    from pathlib import Path
+
+    import rnn_lib
+
+    for module in sorted(Path(rnn_lib.__file__).parent.glob("*.py")):
+        assert "next(model.parameters()).device" not in module.read_text(), (
+            f"{module.name}: take a model's device from rnn_lib.training.model_device")
