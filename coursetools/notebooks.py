@@ -201,6 +201,15 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
+def executed_path(notebook: Path, out_dir: Path) -> Path:
+    """Where a run writes the executed copy of `notebook`: its path in the repository under
+    `out_dir` (just its name for a notebook outside the repository)."""
+    try:
+        return out_dir / notebook.resolve().relative_to(ROOT)
+    except ValueError:
+        return out_dir / notebook.name
+
+
 def _job(args):
     notebook, out, kwargs = args
     return run_one(notebook, out, **kwargs)
@@ -218,13 +227,7 @@ def run_all(notebooks: list[Path], out_dir: Path, *, jobs: int = 1, threads: int
     if threads is None and not os.environ.get("OMP_NUM_THREADS"):
         threads = 1
     kwargs["threads"] = threads
-    tasks = []
-    for nb in notebooks:
-        try:
-            rel = nb.resolve().relative_to(ROOT)
-        except ValueError:
-            rel = Path(nb.name)
-        tasks.append((nb, out_dir / rel, kwargs))
+    tasks = [(nb, executed_path(nb, out_dir), kwargs) for nb in notebooks]
     if jobs <= 1:
         results = []
         for task in tasks:

@@ -9,6 +9,7 @@ equations typeset. One screenshot per kind of page is kept in build/screenshots/
 """
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -91,7 +92,6 @@ def test_a_notebook_is_run_again_only_when_missing_failed_or_older_than_its_sour
     copy.write_text(json.dumps({"cells": [], "metadata": {"papermill": {}}}))
     assert executed.stale([source], build) == []
     older = source.stat().st_mtime - 10
-    import os
     os.utime(copy, (older, older))
     assert executed.stale([source], build) == [source]  # older than the source
     copy.write_text(json.dumps({"cells": [], "metadata": {"papermill": {"exception": True}}}))

@@ -5,12 +5,14 @@ import json
 from contextlib import contextmanager
 from pathlib import Path
 
-from coursetools.notebooks import ROOT, Result, format_report, recorded, run_all, run_one
-
-
-def executed_path(source: Path, build: Path) -> Path:
-    """Where the runner writes the executed copy of `source` (the same path under build/)."""
-    return build / source.resolve().relative_to(ROOT)
+from coursetools.notebooks import (
+    Result,
+    executed_path,
+    format_report,
+    recorded,
+    run_all,
+    run_one,
+)
 
 
 def _failed(executed: Path) -> bool:
