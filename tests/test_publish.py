@@ -11,6 +11,7 @@ equations typeset. One screenshot per kind of page is kept in build/screenshots/
 import json
 import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -258,3 +259,29 @@ def test_the_next_link_of_a_lecture_page_leads_to_the_next_lecture(published):
         page.locator("a.right-next").first.click()
         page.wait_for_load_state("networkidle")
         assert page.url.endswith(f"lectures/{LECTURES[1].stem}.html"), page.url
+
+
+@pytest.mark.notebook
+def test_make_slides_and_make_site_as_the_readme_gives_them_in_a_fresh_copy(executed_build,
+                                                                            tmp_path):
+    """The instructor's path after `make all`: the executed lectures are in build/ (copied
+    from this run's), so `make slides` and `make site` build without running any notebook."""
+    from coursetools import checkout
+
+    executed.ensure(LECTURES, executed_build, jobs=1, device="cpu", threads=1)
+    course = checkout.fresh_copy(ROOT, tmp_path / "course")
+    (course / "publish" / "node_modules").symlink_to(ROOT / "publish" / "node_modules")
+    for source in LECTURES:
+        copy = executed.executed_path(source, course / "build")
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_bytes(executed.executed_path(source, executed_build).read_bytes())
+    for target, done in (("slides", f"{len(LECTURES)} decks in"), ("site", "site: ")):
+        run = subprocess.run(["make", "--no-print-directory", target], cwd=course,
+                             env=checkout.user_env(ROOT), capture_output=True, text=True,
+                             timeout=900)
+        text = run.stdout + run.stderr
+        assert run.returncode == 0 and done in text, f"make {target}:\n{text[-3000:]}"
+        assert "running them first" not in text, f"make {target} ran notebooks again"
+        assert "Traceback" not in text, text[-3000:]
+    assert (course / "build" / "slides" / "index.html").is_file()
+    assert (course / "build" / "site" / "index.html").is_file()
