@@ -24,6 +24,7 @@ from bench import publish
 from coursetools.checkout import fresh_copy
 from coursetools.grading import report
 from coursetools.grading.gradebook import nbgrader_env
+from coursetools.grading.layout import layout
 from coursetools.grading.release import source_labs
 
 REPO = Path(__file__).resolve().parent.parent
@@ -54,9 +55,9 @@ def hand_in(course: Path, labs: list[str], students: int) -> list[str]:
     names = [f"student{k:02d}" for k in range(1, students + 1)]
     for name in names:
         for lab in labs:
-            folder = course / "submitted" / name / lab
+            folder = layout(course).submitted / name / lab
             folder.mkdir(parents=True)
-            for notebook in (REPO / "solutions" / lab).glob("*.ipynb"):
+            for notebook in (layout(REPO).source / lab).glob("*.ipynb"):
                 (folder / notebook.name).write_bytes(notebook.read_bytes())
     return names
 

@@ -19,16 +19,13 @@ import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from coursetools import shards
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_DIRS = ("lectures", "solutions")
-MODES = ("quick", "full")
-DEVICES = ("auto", "cpu", "cuda")
+LECTURES = "lectures"
 DEVICE_LINE = re.compile(r"rnn_lib: device=(\w+)")
 FIGURE_LINE = re.compile(r"^rnn_lib: figure (\w+) = (.*)$", re.MULTILINE)  # runtime.report
 
@@ -51,10 +48,13 @@ class Result:
 
 
 def discover(root: Path = ROOT) -> list[Path]:
-    """Every notebook of the course, lectures first, in name order (checkpoints skipped)."""
+    """Every notebook of the course, lectures first, then the labs' solutions (nbgrader's
+    source folder, coursetools.grading.layout), in name order (checkpoints skipped)."""
+    from coursetools.grading.layout import layout
+
     found = []
-    for folder in NOTEBOOK_DIRS:
-        found += sorted(p for p in (root / folder).rglob("*.ipynb")
+    for folder in (root / LECTURES, layout(root).source):
+        found += sorted(p for p in folder.rglob("*.ipynb")
                         if ".ipynb_checkpoints" not in p.parts)
     return found
 
@@ -71,15 +71,39 @@ def check_kernel(name: str) -> None:
 
 
 def check_device(device: str) -> None:
-    """Refuse an unknown device, and --device cuda on a machine without a GPU."""
+    """Refuse an unknown device, and --device cuda on a machine without a GPU: the rule the
+    notebooks themselves apply (rnn_lib.runtime.resolve_device), before any notebook starts."""
+    from rnn_lib.runtime import DEVICES, SetupError, resolve_device
+
     if device not in DEVICES:
         raise UsageError(f"DEVICE must be one of {', '.join(DEVICES)}, got {device!r}")
-    if device == "cuda":
-        import torch
+    try:
+        resolve_device(device)
+    except SetupError as err:
+        raise UsageError(f"DEVICE={device}: {err} (make: DEVICE=auto, the default, or "
+                         "DEVICE=cpu)") from None
 
-        if not torch.cuda.is_available():
-            raise UsageError("DEVICE=cuda was asked for but PyTorch sees no CUDA GPU here; "
-                             "use DEVICE=auto (the default) or DEVICE=cpu on this machine")
+
+def check_mode(mode: str) -> None:
+    """Refuse a mode the notebooks do not know (rnn_lib.runtime.MODES)."""
+    from rnn_lib.runtime import MODES
+
+    if mode not in MODES:
+        raise UsageError(f"MODE must be one of {', '.join(MODES)}, got {mode!r}")
+
+
+def kernel_manager(env: dict[str, str]):
+    """A Jupyter kernel manager class whose kernels start with `env` on top of this process's
+    environment; the environment of the runner itself is never changed (papermill passes the
+    class to nbclient, which makes one manager per notebook)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class CourseKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw):
+            kw["env"] = {**os.environ, **kw.get("env", {}), **env}
+            return await super().start_kernel(**kw)
+
+    return CourseKernelManager
 
 
 def _describe_failure(exc: Exception, executed: Path) -> str:
@@ -136,7 +160,7 @@ def run_one(notebook: Path, out: Path, *, mode: str = "quick", device: str = "au
     import papermill
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    # The kernel inherits this environment; the parameters cell reads the RNN_ variables too,
+    # The kernel starts with these variables; the parameters cell reads the RNN_ ones too,
     # so a notebook's own defaults agree with what papermill injects.
     # RNN_PROGRESS=0: no tqdm widgets, whose stored output would be a stale "0it" bar.
     env = {"RNN_MODE": mode, "RNN_DEVICE": device, "RNN_SEED": str(seed), "RNN_PROGRESS": "0"}
@@ -145,16 +169,15 @@ def run_one(notebook: Path, out: Path, *, mode: str = "quick", device: str = "au
     threads = threads or _env_threads()
     start = time.perf_counter()
     error = ""
-    with _environment(env):  # for the kernel only: the caller's environment is put back
-        try:
-            papermill.execute_notebook(
-                str(notebook), str(out),
-                parameters={"quick": mode == "quick", "device": device, "seed": seed},
-                kernel_name=kernel, cwd=str(notebook.parent), progress_bar=False,
-                execution_timeout=timeout,
-            )
-        except Exception as exc:  # a failed notebook is reported, never fatal to the others
-            error = _describe_failure(exc, out)
+    try:
+        papermill.execute_notebook(
+            str(notebook), str(out),
+            parameters={"quick": mode == "quick", "device": device, "seed": seed},
+            kernel_name=kernel, cwd=str(notebook.parent), progress_bar=False,
+            execution_timeout=timeout, kernel_manager_class=kernel_manager(env),
+        )
+    except Exception as exc:  # a failed notebook is reported, never fatal to the others
+        error = _describe_failure(exc, out)
     seconds = time.perf_counter() - start
     printed = _printed(out)
     return Result(_relative(notebook), "failed" if error else "ok", round(seconds, 1),
@@ -172,21 +195,6 @@ def recorded(notebook: Path, out: Path) -> Result:
     return Result(_relative(notebook), "failed" if meta.get("exception") else "ok",
                   round(meta.get("duration") or 0.0, 1), _device_used(printed), _relative(out),
                   seed=meta.get("parameters", {}).get("seed", 0), figures=_figures(printed))
-
-
-@contextmanager
-def _environment(values: dict[str, str]):
-    """Set environment variables for the duration of a block, then restore the old ones."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, old in saved.items():
-            if old is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = old
 
 
 def _env_threads() -> int | None:
@@ -290,8 +298,7 @@ def main(argv: list[str] | None = None) -> int:
                              "<out>/report-shard-i-of-N.json")
     args = parser.parse_args(argv)
     try:
-        if args.mode not in MODES:
-            raise UsageError(f"MODE must be one of {', '.join(MODES)}, got {args.mode!r}")
+        check_mode(args.mode)
         check_device(args.device)
         try:
             seed = int(args.seed)

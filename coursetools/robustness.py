@@ -22,12 +22,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 from coursetools.notebooks import (
-    MODES,
     ROOT,
     Result,
     UsageError,
     _relative,
     check_kernel,
+    check_mode,
     discover,
     format_figures,
     run_all,
@@ -99,8 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "robustness")
     args = parser.parse_args(argv)
     try:
-        if args.mode not in MODES:
-            raise UsageError(f"MODE must be one of {', '.join(MODES)}, got {args.mode!r}")
+        check_mode(args.mode)
         seeds = _integers("SEEDS", args.seeds, minimum=0)
         threads = _integers("THREADS", args.threads, minimum=1)
         if args.jobs < 1:

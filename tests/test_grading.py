@@ -23,10 +23,10 @@ import pytest
 from coursetools.grading import report
 from coursetools.grading.autograde import autograde
 from coursetools.grading.collect import CollectError, collect
+from coursetools.grading.layout import layout, load_config
 from coursetools.grading.preprocessors import DropStderrNoise, HideHiddenTests, KeepFirstGradeId
 from coursetools.grading.release import find_leaks, release
 from coursetools.grading.sandbox import Sandbox, check_sandbox
-from coursetools.grading.worker import load_config
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "grading"
@@ -381,7 +381,7 @@ def test_workers_share_one_queue_so_a_slow_notebook_holds_up_nobody(tmp_path):
     table = autograde(course, jobs=2, out=lambda line: None,
                       overrides={**LIMITS, "Execute.timeout": 60})
     assert [row["score"] for row in table] == ["10"] * 4, table
-    logs = sorted((course / report.STATUS_DIR / "logs").glob("worker-*.log"))
+    logs = sorted((layout(course).status / "logs").glob("worker-*.log"))
     graded = sorted(re.findall(r"grading (\S+) / ", log.read_text()) for log in logs)
     assert graded == [["a_slow"], ["b", "c", "d"]], graded
 

@@ -5,6 +5,7 @@ import os
 
 import nbformat
 import pytest
+import torch
 
 from coursetools import notebooks
 
@@ -80,7 +81,8 @@ def test_cuda_without_a_gpu_is_refused(capsys, tmp_path):
         assert "DEVICE=cuda" not in capsys.readouterr().err
     else:
         assert code == 2
-        assert "PyTorch sees no CUDA GPU" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert "no CUDA GPU is visible" in err and "DEVICE=cpu" in err
 
 
 def test_discovery_finds_lectures_before_solutions():
@@ -106,3 +108,32 @@ def test_a_run_leaves_the_callers_environment_as_it_was(tmp_path, monkeypatch):
                    "assert os.environ['RNN_PROGRESS'] == '0'")
     assert notebooks.run_one(nb, tmp_path / "out.ipynb", seed=3, threads=1).status == "ok"
     assert "RNN_PROGRESS" not in os.environ and os.environ["RNN_SEED"] == "41"
+
+
+def test_runs_in_threads_each_give_their_own_kernel_its_environment(tmp_path):
+    """The runner never sets its own os.environ for a kernel: two runs at once in one process
+    (threads) each see their own seed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(seed):
+        nb = _notebook(tmp_path / f"s{seed}.ipynb",
+                       f"import os\nassert os.environ['RNN_SEED'] == '{seed}'")
+        return notebooks.run_one(nb, tmp_path / f"out{seed}.ipynb", seed=seed, threads=1)
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(one, [5, 6]))
+    assert [r.status for r in results] == ["ok", "ok"], [r.error for r in results]
+
+
+def test_modes_and_devices_are_rnn_lib_runtimes():
+    from rnn_lib import runtime
+
+    for mode in runtime.MODES:
+        notebooks.check_mode(mode)
+    with pytest.raises(notebooks.UsageError, match="MODE must be one of quick, full"):
+        notebooks.check_mode("fast")
+    with pytest.raises(notebooks.UsageError, match="DEVICE must be one of auto, cpu, cuda"):
+        notebooks.check_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(notebooks.UsageError, match="no CUDA GPU is visible"):
+            notebooks.check_device("cuda")

@@ -14,5 +14,6 @@ own steps (`preprocessors.py`), each checked value compared outside the kernel w
 solution's (`checks.py`), feedback that marks hand-graded parts pending (`feedback.py`),
 `grades.csv` and a summary (`report.py`), a zip unpacker for TAs (`collect.py`), the
 gradebook opened however the commands are invoked (`gradebook.py`), and releasing the labs
-with `generate_assignment` (`release.py`).
+with `generate_assignment` (`release.py`). Every module takes the folders from nbgrader's
+`CourseDirectory` as `nbgrader_config.py` sets them (`layout.py`, also its one reader).
 """

@@ -7,9 +7,9 @@ from pathlib import Path
 from .autograde import AutogradeError, autograde, write_grades
 from .collect import CollectError, collect
 from .gradebook import GradebookError, put_tools_on_path
+from .layout import load_config
 from .release import ReleaseError, release
 from .sandbox import Sandbox, SandboxError, check_sandbox
-from .worker import load_config
 
 
 def _size(text: str) -> int:
@@ -55,8 +55,11 @@ def main(argv=None) -> int:
         elif args.command == "grades":
             write_grades(root)
         elif args.command == "check-sandbox":
-            check_sandbox(Sandbox(config=load_config(root)))  # the sandbox grading will use
-            print("the sandbox works: bwrap can run a kernel here")
+            sandbox = Sandbox(config=load_config(root))  # the sandbox grading will use
+            check_sandbox(sandbox)
+            print("the sandbox works: bwrap can run a kernel here, with (c.Sandbox.*)")
+            for name, value in sandbox.limits().items():
+                print(f"  {name:<18} {value!r}")
         else:
             overrides = {}
             if args.cell_timeout:

@@ -27,11 +27,11 @@ import nbformat
 from . import report
 from .checks import reference_path
 from .gradebook import gradebook_url, nbgrader_env
+from .layout import layout, load_config
 from .release import references, release, source_labs
 from .sandbox import Sandbox, SandboxError, check_sandbox
-from .worker import feedback, load_config
+from .worker import feedback
 
-SUBMITTED = "submitted"
 GRACE_SECONDS = 300  # beyond the sandbox's wall clock, before a worker is killed
 LOCKED = "database is locked"
 
@@ -47,7 +47,7 @@ def digest(folder: Path) -> str:
 def find_submissions(root: Path, labs: list[str], students: list[str] | None):
     """(student, lab) for every submitted/<student>/<lab>/ folder of a known lab."""
     found, unknown = [], []
-    base = root / SUBMITTED
+    base = layout(root).submitted
     for student_dir in sorted(base.iterdir()) if base.is_dir() else []:
         if not student_dir.is_dir() or student_dir.name.startswith("."):
             continue
@@ -71,8 +71,10 @@ def notebook_names(root: Path, student: str, lab: str) -> tuple[str, list[str]]:
     nbgrader grades only the lab's own notebook names: a renamed notebook would fail with
     "No notebooks found" and an extra one would be passed over without a word.
     """
-    expected, folder = lab_notebooks(root, lab), Path(SUBMITTED, student, lab)
-    found = sorted(p.name for p in (root / folder).glob("*.ipynb"))
+    folders = layout(root)
+    expected, folder = lab_notebooks(root, lab), folders.submitted / student / lab
+    found = sorted(p.name for p in folder.glob("*.ipynb"))
+    folder = Path(folders.rel(folder))  # as the TA types it in the course root
     extra = [name for name in found if name not in expected]
     if any(name in found for name in expected):
         return "", extra
@@ -189,6 +191,7 @@ def autograde(root: Path, labs: list[str] | None = None, students: list[str] | N
     root = Path(root).resolve()
     overrides = dict(overrides or {})
     config = load_config(root, overrides)
+    folders = layout(root, config)
     sandbox = Sandbox(config=config)
     if sandbox.enabled:
         check_sandbox(sandbox)  # raises SandboxError with what to install
@@ -206,17 +209,19 @@ def autograde(root: Path, labs: list[str] | None = None, students: list[str] | N
     submissions, unknown = find_submissions(root, labs, students)
     absent = sorted(set(students or ()) - {student for student, _ in submissions})
     if absent:
-        there = sorted({p.name for p in (root / SUBMITTED).glob("*/") if p.is_dir()})
+        there = sorted({p.name for p in folders.submitted.glob("*/") if p.is_dir()})
         raise AutogradeError(
-            f"no submission of student {', '.join(absent)} in {SUBMITTED}/ for "
+            f"no submission of student {', '.join(absent)} in "
+            f"{folders.rel(folders.submitted)}/ for "
             f"{', '.join(labs)} (students there: {', '.join(there) or 'none'}): check the "
             "name given with STUDENT= (or --student)")
     for name in unknown:
-        out(f"skipped {SUBMITTED}/{name}: not a lab of solutions/ ({', '.join(known)})")
+        out(f"skipped {folders.rel(folders.submitted / name)}: not a lab of "
+            f"{folders.rel(folders.source)}/ ({', '.join(known)})")
 
     todo = []
     for student, lab in submissions:
-        folder = root / SUBMITTED / student / lab
+        folder = folders.submitted / student / lab
         previous = report.read_status(root, lab, student)
         current = digest(folder)
         if previous and previous.status == "graded" and previous.digest == current and not force:
@@ -230,7 +235,7 @@ def autograde(root: Path, labs: list[str] | None = None, students: list[str] | N
         ok, reason = result["ok"], result["error"]
         notes = []
         for name in lab_notebooks(root, lab) if ok else []:
-            notes += report.notes_from_notebook(root / "autograded" / student / lab / name)
+            notes += report.notes_from_notebook(folders.autograded / student / lab / name)
         extra = notebook_names(root, student, lab)[1] if ok else []
         if extra:
             notes.append(f"not graded (not a notebook of the lab): {', '.join(extra)}")
@@ -243,7 +248,7 @@ def autograde(root: Path, labs: list[str] | None = None, students: list[str] | N
 
     valid = []
     for item in todo:
-        folder = root / SUBMITTED / item[0] / item[1]
+        folder = folders.submitted / item[0] / item[1]
         reason = (notebook_names(root, *item[:2])[0]
                   or invalid_notebook(folder, lab_notebooks(root, item[1])))
         if reason:
@@ -252,7 +257,7 @@ def autograde(root: Path, labs: list[str] | None = None, students: list[str] | N
             valid.append(item)
     jobs = max(1, min(jobs, len(valid)))
     limit = sandbox.wall_seconds + GRACE_SECONDS if sandbox.wall_seconds else None
-    logs = root / report.STATUS_DIR / "logs"
+    logs = folders.status / "logs"
     shutil.rmtree(logs, ignore_errors=True)  # this run's logs only
     todo = queue.SimpleQueue()  # shared: a slow notebook never holds up the others' queue
     for item in valid:
@@ -281,14 +286,16 @@ def _write_report(root: Path, db_url: str, course_id: str, out) -> list[dict]:
     table = report.rows(root, db_url, course_id)
     report.write_csv(root / "grades.csv", table)
     out(report.summary(table))
-    out(f"wrote {root / 'grades.csv'} and feedback/<student>/<lab>/*.html")
+    folders = layout(root)
+    out(f"wrote {root / 'grades.csv'} and {folders.rel(folders.feedback)}/<student>/<lab>/*.html")
     return table
 
 
 def lab_notebooks(root: Path, lab: str) -> list[str]:
     """The notebook names of a lab, as released (as in solutions/ before the first release)."""
-    released = sorted(p.name for p in (root / "labs" / lab).glob("*.ipynb"))
-    return released or sorted(p.name for p in (root / "solutions" / lab).glob("*.ipynb"))
+    folders = layout(root)
+    released = sorted(p.name for p in (folders.release / lab).glob("*.ipynb"))
+    return released or sorted(p.name for p in (folders.source / lab).glob("*.ipynb"))
 
 
 __all__ = ["AutogradeError", "autograde", "write_grades", "SandboxError"]

@@ -38,7 +38,8 @@ from traitlets import Unicode
 
 from rnn_lib.labcheck import MIME, decode
 
-REFERENCE_DIR = "reference_checks"
+from .layout import layout
+
 RULES_KEY = "rnn_course"  # source notebook metadata: {"from_scratch": {...}, "forbidden": [...]}
 OUTSIDE = "CheckedOutsideTheKernel"
 
@@ -116,7 +117,7 @@ def from_scratch_problem(grade_id: str, rules: dict, answers: dict[str, str]) ->
 
 
 def reference_path(root: Path, lab: str, notebook: str) -> Path:
-    return Path(root) / REFERENCE_DIR / lab / f"{Path(notebook).stem}.json"
+    return layout(root).references / lab / f"{Path(notebook).stem}.json"
 
 
 def compute_references(root: Path, lab: str, config) -> dict[str, dict]:
@@ -126,7 +127,7 @@ def compute_references(root: Path, lab: str, config) -> dict[str, dict]:
 
     root = Path(root)
     found = {}
-    for source in sorted((root / "solutions" / lab).glob("*.ipynb")):
+    for source in sorted((layout(root, config).source / lab).glob("*.ipynb")):
         nb = nbformat.read(source, as_version=4)
         with tempfile.TemporaryDirectory(prefix="nbg-reference-") as work:
             for extra in source.parent.iterdir():  # the lab's data files, as autograde has them

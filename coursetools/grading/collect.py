@@ -21,7 +21,8 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from .autograde import SUBMITTED, notebook_names
+from .autograde import notebook_names
+from .layout import layout
 from .release import source_labs
 
 STUDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
@@ -95,6 +96,8 @@ def collect(root: Path, archive: Path, lab: str | None = None, force: bool = Fal
             out=print) -> list[tuple[str, str]]:
     """Unpack `archive` into root/submitted; return the (student, lab) pairs written."""
     root = Path(root).resolve()
+    base = layout(root).submitted
+    shown = layout(root).rel(base)  # as the TA types it
     labs = source_labs(root)
     if lab and lab not in labs:
         raise CollectError(f"expected LAB= (--lab) to be one of {', '.join(labs)}, got {lab!r}")
@@ -112,28 +115,28 @@ def collect(root: Path, archive: Path, lab: str | None = None, force: bool = Fal
             elif info.file_size > MAX_FILE:
                 problems.append(f"{name}: {info.file_size} bytes, more than {MAX_FILE}")
         pairs = sorted({(t[0], t[1]) for t in mapping.values()})
-        existing = [p for p in pairs if (root / SUBMITTED / p[0] / p[1]).exists()]
+        existing = [p for p in pairs if (base / p[0] / p[1]).exists()]
         if existing and not force:
-            problems += [f"{SUBMITTED}/{s}/{la} exists already (use --force to replace it)"
+            problems += [f"{shown}/{s}/{la} exists already (use --force to replace it)"
                          for s, la in existing]
         if problems:
             raise CollectError("nothing was unpacked; fix these entries:\n  "
                                + "\n  ".join(problems))
         for student, found in pairs:
-            shutil.rmtree(root / SUBMITTED / student / found, ignore_errors=True)
+            shutil.rmtree(base / student / found, ignore_errors=True)
         for name, (student, found, *rest) in mapping.items():
-            dest = root / SUBMITTED / student / found / Path(*rest)
+            dest = base / student / found / Path(*rest)
             dest.parent.mkdir(parents=True, exist_ok=True)
             with zf.open(name) as src, open(dest, "wb") as dst:
                 shutil.copyfileobj(src, dst, length=2**20)
     for student, found in pairs:
         problem, extra = notebook_names(root, student, found)
         if problem:
-            out(f"  {SUBMITTED}/{student}/{found}/: {problem}")
+            out(f"  {shown}/{student}/{found}/: {problem}")
         elif extra:
-            out(f"  {SUBMITTED}/{student}/{found}/: also holds {', '.join(extra)}, not graded "
+            out(f"  {shown}/{student}/{found}/: also holds {', '.join(extra)}, not graded "
                 "(not a notebook of the lab)")
         else:
-            out(f"  {SUBMITTED}/{student}/{found}/")
+            out(f"  {shown}/{student}/{found}/")
     out(f"unpacked {len(pairs)} submission(s) from {archive}")
     return pairs

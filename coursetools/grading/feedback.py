@@ -9,7 +9,8 @@ writes the feedback again with the real scores.
 """
 
 import re
-from pathlib import Path
+
+from .layout import Layout
 
 PENDING = "pending (graded by hand)"
 
@@ -42,7 +43,7 @@ def mark_pending(html: str, parts: dict[str, float]) -> str:
     return html
 
 
-def mark_pending_feedback(root: Path, db_url: str, course_id: str, lab: str,
+def mark_pending_feedback(folders: Layout, db_url: str, course_id: str, lab: str,
                           student: str) -> None:
     """Rewrite feedback/<student>/<lab>/*.html with the hand-graded parts marked pending."""
     from .gradebook import open_gradebook
@@ -50,7 +51,7 @@ def mark_pending_feedback(root: Path, db_url: str, course_id: str, lab: str,
     with open_gradebook(db_url, course_id) as gb:
         pending = pending_parts(gb, lab, student)
     for notebook, parts in pending.items():
-        path = Path(root) / "feedback" / student / lab / f"{notebook}.html"
+        path = folders.feedback / student / lab / f"{notebook}.html"
         if path.is_file():
             path.write_text(mark_pending(path.read_text(encoding="utf-8"), parts),
                             encoding="utf-8")

@@ -14,11 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .checks import REFERENCE_DIR, compute_references
+from .checks import compute_references
 from .gradebook import nbgrader_env
+from .layout import layout, load_config
 from .sandbox import SandboxError
-
-SOURCE, RELEASE = "solutions", "labs"
 
 
 class ReleaseError(RuntimeError):
@@ -27,7 +26,7 @@ class ReleaseError(RuntimeError):
 
 def source_labs(root: Path) -> list[str]:
     """The labs found in solutions/: every folder holding at least one notebook."""
-    folder = root / SOURCE
+    folder = layout(root).source
     if not folder.is_dir():
         return []
     return sorted(p.name for p in folder.iterdir()
@@ -37,32 +36,32 @@ def source_labs(root: Path) -> list[str]:
 def release(root: Path, labs: list[str] | None = None, quiet: bool = True) -> list[str]:
     """Run generate_assignment for `labs` (default: all); return the labs released."""
     root = Path(root).resolve()
+    folders = layout(root)
     known = source_labs(root)
     labs = labs or known
     unknown = sorted(set(labs) - set(known))
     if unknown:
-        raise ReleaseError(f"expected labs from {root / SOURCE} ({', '.join(known) or 'none'}), "
+        raise ReleaseError(f"expected labs from {folders.source} ({', '.join(known) or 'none'}), "
                            f"got {', '.join(unknown)}")
     for lab in labs:
         done = subprocess.run(
             [sys.executable, "-m", "nbgrader", "generate_assignment", lab, "--force"],
             cwd=root, env=nbgrader_env(), capture_output=True, text=True)
         errors = [line for line in done.stderr.splitlines() if "ERROR" in line or "Error" in line]
-        if done.returncode != 0 or not (root / RELEASE / lab).is_dir():
+        if done.returncode != 0 or not (folders.release / lab).is_dir():
             raise ReleaseError(f"generate_assignment {lab} failed (exit {done.returncode}):\n"
                                + "\n".join(errors[-15:] or done.stderr.splitlines()[-15:]))
-        for junk in (root / RELEASE / lab).rglob(".ipynb_checkpoints"):
+        for junk in (folders.release / lab).rglob(".ipynb_checkpoints"):
             shutil.rmtree(junk)
         references(root, lab)
         if not quiet:
-            print(f"released {lab}: {RELEASE}/{lab}/ and {REFERENCE_DIR}/{lab}/")
+            print(f"released {lab}: {folders.rel(folders.release / lab)}/ and "
+                  f"{folders.rel(folders.references / lab)}/")
     return labs
 
 
 def references(root: Path, lab: str) -> None:
     """What the solution of `lab` checks, for the grader to compare outside the sandbox."""
-    from .worker import load_config
-
     try:
         compute_references(root, lab, load_config(root))
     except (RuntimeError, SandboxError) as err:
@@ -105,10 +104,10 @@ def find_leaks(root: Path) -> list[str]:
     """Every place in labs/ where a secret line of solutions/ or a marker appears."""
     import nbformat
 
-    root = Path(root)
-    secrets = secret_lines(sorted((root / SOURCE).glob("*/*.ipynb")))
+    root, folders = Path(root), layout(root)
+    secrets = secret_lines(sorted(folders.source.glob("*/*.ipynb")))
     leaks = []
-    for path in sorted(p for p in (root / RELEASE).rglob("*") if p.is_file()):
+    for path in sorted(p for p in folders.release.rglob("*") if p.is_file()):
         text = path.read_text(errors="replace")
         if path.suffix == ".ipynb":  # search the sources as written, not JSON-escaped
             try:

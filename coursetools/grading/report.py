@@ -14,9 +14,9 @@ from pathlib import Path
 import nbformat
 
 from .gradebook import open_gradebook
+from .layout import layout
 from .sandbox import KERNEL_DIED, NOT_RUN
 
-STATUS_DIR = Path("autograded") / ".status"
 COLUMNS = ("student", "lab", "score", "max_score", "status", "notes")
 
 
@@ -33,7 +33,7 @@ class Status:
 
 
 def status_path(root: Path, lab: str, student: str) -> Path:
-    return root / STATUS_DIR / lab / f"{student}.json"
+    return layout(root).status / lab / f"{student}.json"
 
 
 def read_status(root: Path, lab: str, student: str) -> Status | None:
@@ -56,7 +56,7 @@ def write_status(root: Path, status: Status) -> None:
 
 def all_statuses(root: Path) -> list[Status]:
     found = []
-    for path in sorted((root / STATUS_DIR).glob("*/*.json")):
+    for path in sorted(layout(root).status.glob("*/*.json")):
         status = read_status(root, path.parent.name, path.stem)
         if status:
             found.append(status)

@@ -83,10 +83,12 @@ class Sandbox(LoggingConfigurable):
     file_size = Integer(256 * MiB, help="Largest file the kernel may write, in bytes.").tag(
         config=True)
     cpu_seconds = Integer(600, help="CPU time of any one process of the kernel, in seconds: a "
-                                     "thread storm spends it fast and is killed (0: none).").tag(
+                                     "thread storm spends it fast and is killed; a lab's quick "
+                                     "run needs under 60 s (0: none).").tag(
         config=True)
-    max_tasks = Integer(256, help="Processes and threads in the sandbox at once; beyond it the "
-                                  "kernel is killed, so a fork bomb ends in a second (0: none)."
+    max_tasks = Integer(256, help="Processes and threads in the sandbox at once (a kernel uses "
+                                  "about 20); beyond it the kernel is killed, so a fork bomb "
+                                  "ends in a second (0: none)."
                         ).tag(config=True)
     tmp_size = Integer(256 * MiB, help="Size of the kernel's /tmp and working folder.").tag(
         config=True)
@@ -102,7 +104,13 @@ class Sandbox(LoggingConfigurable):
         config=True)
     threads = Integer(1, help="CPU threads of each kernel's PyTorch (OMP_NUM_THREADS): with "
                               "JOBS kernels at once, JOBS x threads should not exceed the cores "
-                              "(2-core CPU: one thread, JOBS=2).").tag(config=True)
+                              "(2-core CPU: one thread, JOBS=2; PyTorch's default, a thread per "
+                              "core in each kernel, made lab 3's training cell 8x slower)."
+                     ).tag(config=True)
+
+    def limits(self) -> dict:
+        """Every configurable setting in force, {name: value} (what check-sandbox prints)."""
+        return {name: getattr(self, name) for name in sorted(self.class_trait_names(config=True))}
 
     @default("env")
     def _env_default(self):

@@ -22,23 +22,10 @@ from pathlib import Path
 from nbgrader.converters import Autograde, GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
 
 from .feedback import mark_pending_feedback
 from .gradebook import gradebook_url
-
-
-def load_config(root: Path, overrides: dict | None = None) -> Config:
-    """The course's nbgrader_config.py, with `overrides` ({"Section.name": value}) on top."""
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-    config.CourseDirectory.root = str(root)
-    config.Sandbox.course_root = str(root)
-    extra = Config()
-    for key, value in (overrides or {}).items():
-        section, name = key.split(".")
-        extra[section][name] = value
-    config.merge(extra)
-    return config
+from .layout import layout, load_config
 
 
 class _Errors(logging.Handler):
@@ -63,7 +50,7 @@ def _run(converter_class, config: Config, lab: str, student: str, errors: _Error
 def feedback(root: Path, lab: str, student: str, config: Config, errors=None) -> None:
     """nbgrader's generate_feedback for one graded submission, hand-graded parts pending."""
     _run(GenerateFeedback, config, lab, student, errors or _Errors())
-    mark_pending_feedback(root, *gradebook_url(config, root), lab, student)
+    mark_pending_feedback(layout(root, config), *gradebook_url(config, root), lab, student)
 
 
 def grade(root: Path, lab: str, student: str, overrides: dict | None = None) -> dict:

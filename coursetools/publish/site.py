@@ -19,13 +19,13 @@ import sys
 import time
 from pathlib import Path
 
+from coursetools.grading.layout import layout
 from coursetools.notebooks import ROOT
 from coursetools.publish import assets, executed
 from coursetools.publish.slides import lectures, title
 
 CONF = ROOT / "publish" / "site"
 README = ROOT / "README.md"
-LABS = ROOT / "labs"
 ROW = re.compile(r"^\| *([^|]+?) *\| *`([^`]+)` *\| *(.+?) *\|$")
 
 
@@ -124,7 +124,7 @@ def stage(build_dir: Path, src: Path, **run_kwargs) -> None:
     for source, copy in zip(sources, executed.ensure(sources, build_dir, **run_kwargs),
                             strict=True):
         shutil.copy2(copy, src / "lectures" / source.name)
-    for lab in sorted(LABS.glob("*/*.ipynb")):
+    for lab in sorted(layout(ROOT).release.glob("*/*.ipynb")):  # the student versions
         (src / "labs" / lab.parent.name).mkdir(parents=True, exist_ok=True)
         shutil.copy2(lab, src / "labs" / lab.parent.name / lab.name)
     (src / "index.md").write_text(landing_page())
