@@ -29,7 +29,7 @@ apt_install = command -v $(1) >/dev/null 2>&1 || { \
 		echo "$(3): install $(2) with your package manager"; exit 1; \
 	fi; }
 
-.PHONY: help all install notebooks merge-reports robustness bench bench-notebooks bench-layers bench-grading test lint lab clean
+.PHONY: help all install notebooks merge-reports robustness bench bench-notebooks bench-layers bench-quality bench-grading test lint lab clean
 
 help: ## list every target with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -66,13 +66,18 @@ robustness: $(STAMP) ## run every notebook for each of SEEDS="0 1 2" x THREADS="
 	$(PY) -m coursetools.robustness --mode $(MODE) --device $(DEVICE) --seeds $(SEEDS) \
 		--threads $(ROBUST_THREADS) --jobs $(JOBS) --kernel $(KERNEL) $(NB)
 
-bench: bench-notebooks bench-layers bench-grading ## every benchmark of bench/, each against its baseline in the same run
+bench: bench-notebooks bench-layers bench-grading bench-quality ## every benchmark of bench/, each against its baseline in the same run
 
 bench-notebooks: $(STAMP) ## seconds per notebook in quick mode, one at a time against JOBS at once (NB)
 	$(PY) -m bench.notebooks --jobs $(JOBS) $(NB)
 
 bench-layers: $(STAMP) ## rnn_lib's RNN/LSTM/GRU layers against torch.nn's, same weights (SIZES THREADS)
 	$(PY) -m bench.layers --threads $(THREADS) $(if $(SIZES),--sizes $(SIZES))
+
+# Model quality is measured in full mode unless MODE is given (MODE=quick: minutes, not hours).
+QUALITY_MODE = $(if $(filter command line environment,$(origin MODE)),$(MODE),full)
+bench-quality: $(STAMP) ## every figure the notebooks claim beside its baseline, full mode (MODE DEVICE JOBS NB)
+	$(PY) -m bench.quality --mode $(QUALITY_MODE) --device $(DEVICE) --jobs $(JOBS) $(NB)
 
 STUDENTS ?= 2
 bench-grading: $(STAMP) sandbox-deps ## seconds per submission per lab, JOBS=1 against JOBS (STUDENTS=2 LABS)

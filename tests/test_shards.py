@@ -102,15 +102,15 @@ def test_the_launchers_give_every_task_its_own_shard_of_the_same_n():
            for k in range(count)]  # Kubernetes counts from 0
     assert got == [(i, count) for i in range(1, count + 1)]
 
-    sbatch = (ROOT / "launchers" / "slurm-notebooks.sbatch").read_text()
-    low, high = map(int, re.search(r"#SBATCH --array=(\d+)-(\d+)", sbatch).groups())
-    shard = re.search(r'SHARD="([^"]+)"', sbatch).group(1)
-    got = [shards.parse(_shell(shard, {"SLURM_ARRAY_TASK_ID": str(k),
-                                       "SLURM_ARRAY_TASK_COUNT": str(high - low + 1)}))
-           for k in range(low, high + 1)]
-    assert got == [(i, high) for i in range(1, high + 1)]
-    assert subprocess.run(["bash", "-n", str(ROOT / "launchers" / "slurm-notebooks.sbatch")],
-                          ).returncode == 0
+    for name in ("slurm-notebooks.sbatch", "slurm-autograde.sbatch"):
+        sbatch = (ROOT / "launchers" / name).read_text()
+        low, high = map(int, re.search(r"#SBATCH --array=(\d+)-(\d+)", sbatch).groups())
+        shard = re.search(r'SHARD="([^"]+)"', sbatch).group(1)
+        got = [shards.parse(_shell(shard, {"SLURM_ARRAY_TASK_ID": str(k),
+                                           "SLURM_ARRAY_TASK_COUNT": str(high - low + 1)}))
+               for k in range(low, high + 1)]
+        assert got == [(i, high) for i in range(1, high + 1)], name
+        assert subprocess.run(["bash", "-n", str(ROOT / "launchers" / name)]).returncode == 0
 
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "notebooks-gpu.yml").read_text())
     matrix = workflow["jobs"]["shard"]["strategy"]["matrix"]["shard"]

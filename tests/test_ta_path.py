@@ -14,6 +14,7 @@ notebook. `make autograde JOBS=2` grades all of them on 2 cores: no cell may tim
 import csv
 import json
 import re
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -68,7 +69,9 @@ def course(tmp_path_factory):
     entries["carol/lab1_cells/lab1_cells-final.ipynb"] = REPO / "labs/lab1_cells/lab1_cells.ipynb"
     entries["carol/lab1_cells/scratch.ipynb"] = REPO / "labs/lab1_cells/lab1_cells.ipynb"
     collected = make(root, f"ZIP={write_zip(base / 'submissions.zip', entries)}", "collect")
+    shutil.copytree(root, base / "sharded", symlinks=True)  # the same class, graded in shards
     autograded = make(root, "autograde", "JOBS=2")
+    shutil.copy(root / "grades.csv", base / "grades-one-run.csv")  # later tests change it
     return root, collected, autograded
 
 
@@ -140,6 +143,29 @@ def test_rerun_student_lab_force_and_a_bad_zip(course, tmp_path):
     assert "LAB=" in refused, refused  # a make user is told the make variable
     assert not (root / "submitted" / "dan").exists()
     assert (root / "grades.csv").read_text() == before
+
+
+def test_sharded_autograde_then_merge_grades_equals_one_run(course):
+    """README, TA step 5: `make release`, then `make autograde SHARD=i/N` for every i as
+    processes at once, then `make merge-grades`: the grades.csv and feedback of one run."""
+    root = course[0]
+    sharded = root.parent / "sharded"
+    make(sharded, "release")
+    running = [subprocess.Popen(["make", "--no-print-directory", "autograde", f"SHARD={i}/2"],
+                                cwd=sharded, env=ta_env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True) for i in (1, 2)]
+    for i, process in enumerate(running, 1):
+        text, _ = process.communicate(timeout=1500)
+        assert process.returncode == 0 and "Traceback" not in text, text[-4000:]
+        assert f"shard {i}/2: " in text, text[-4000:]
+    assert not (sharded / "grades.csv").exists()
+    merged = make(sharded, "merge-grades")
+    assert (sharded / "grades.csv").read_text() == (root.parent / "grades-one-run.csv").read_text()
+    assert "wrote" in merged, merged
+    feedback = sorted(p.relative_to(sharded) for p in (sharded / "feedback").rglob("*.html"))
+    assert feedback and feedback == sorted(
+        p.relative_to(root) for p in (root / "feedback").rglob("*.html")
+        if p.parent.parent.name != "erin"), feedback
 
 
 def test_collect_with_lab_and_autograde_with_grade_args(course, tmp_path):
@@ -220,6 +246,8 @@ README_COMMANDS = {
     "make release": test_instructor_release_in_the_clone_changes_nothing,
     "make check-sandbox": test_instructor_release_in_the_clone_changes_nothing,
     "make grades": test_hand_graded_parts_are_pending_until_a_ta_grades_them,
+    "make autograde SHARD=i/N": test_sharded_autograde_then_merge_grades_equals_one_run,
+    "make merge-grades": test_sharded_autograde_then_merge_grades_equals_one_run,
     'make autograde GRADE_ARGS="--cell-timeout 600 --wall 3600 --memory 8G"':
         test_collect_with_lab_and_autograde_with_grade_args,
     # run by `make test` itself (its first prerequisite), on every machine

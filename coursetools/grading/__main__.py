@@ -4,7 +4,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from .autograde import AutogradeError, autograde, write_grades
+from coursetools.shards import ShardError, parse
+
+from .autograde import AutogradeError, autograde, merge_grades, write_grades
 from .collect import CollectError, collect
 from .gradebook import GradebookError, put_tools_on_path
 from .layout import load_config
@@ -16,6 +18,13 @@ def _size(text: str) -> int:
     units = {"K": 2**10, "M": 2**20, "G": 2**30}
     text = text.strip().upper().removesuffix("B")
     return int(float(text[:-1]) * units[text[-1]]) if text[-1:] in units else int(text)
+
+
+def shard_spec(text: str) -> tuple[int, int]:
+    try:
+        return parse(text)
+    except ShardError as err:
+        raise AutogradeError(str(err)) from None
 
 
 def main(argv=None) -> int:
@@ -39,8 +48,12 @@ def main(argv=None) -> int:
     auto.add_argument("--memory", type=_size, help="kernel memory, e.g. 4G (Sandbox.memory)")
     auto.add_argument("--cpu", type=int, help="CPU seconds per kernel process "
                                               "(Sandbox.cpu_seconds)")
+    auto.add_argument("--shard", help="i/N: only shard i of N of the students, into its own "
+                                      "gradebook copy and grades file (then merge-grades)")
     auto.add_argument("--no-sandbox", action="store_true",
                       help="run kernels unconfined: only for notebooks you trust")
+    sub.add_parser("merge-grades", help="after autograde --shard i/N for i = 1..N: one "
+                                        "gradebook, grades.csv and summary")
     sub.add_parser("check-sandbox", help="check that bubblewrap works on this machine")
     sub.add_parser("grades", help="feedback and grades.csv again from the gradebook, after "
                                   "manual grading in Formgrader (grades nothing)")
@@ -54,6 +67,8 @@ def main(argv=None) -> int:
             collect(root, args.archive, args.lab, args.force)
         elif args.command == "grades":
             write_grades(root)
+        elif args.command == "merge-grades":
+            merge_grades(root)
         elif args.command == "check-sandbox":
             sandbox = Sandbox(config=load_config(root))  # the sandbox grading will use
             check_sandbox(sandbox)
@@ -76,7 +91,8 @@ def main(argv=None) -> int:
                       file=sys.stderr)
             # Submissions that could not be graded are in the summary and grades.csv: the
             # run itself succeeded, so the exit status stays 0.
-            autograde(root, args.labs or None, args.student, args.jobs, args.force, overrides)
+            autograde(root, args.labs or None, args.student, args.jobs, args.force, overrides,
+                      shard=shard_spec(args.shard) if args.shard else None)
     except (ReleaseError, CollectError, SandboxError, GradebookError, AutogradeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

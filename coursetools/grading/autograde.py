@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import report
+from . import report, shards
 from .checks import reference_path
 from .gradebook import gradebook_url, nbgrader_env
 from .layout import layout, load_config
@@ -186,12 +186,17 @@ def grade_all(root: Path, todo: queue.SimpleQueue, overrides: dict, limit: float
 
 def autograde(root: Path, labs: list[str] | None = None, students: list[str] | None = None,
               jobs: int = 1, force: bool = False, overrides: dict | None = None,
-              out=print) -> list[dict]:
-    """Grade the submissions; write grades.csv; return its rows."""
+              out=print, shard: tuple[int, int] | None = None) -> list[dict]:
+    """Grade the submissions; write grades.csv; return its rows.
+
+    shard=(i, N): only the students of shard i of N, against the shard's own copy of the
+    gradebook, into grades-shard-i-of-N.csv (shards.py; `merge-grades` joins the shards)."""
     root = Path(root).resolve()
     overrides = dict(overrides or {})
     config = load_config(root, overrides)
     folders = layout(root, config)
+    if shard is None:
+        _refuse_unmerged_shards(folders)
     sandbox = Sandbox(config=config)
     if sandbox.enabled:
         check_sandbox(sandbox)  # raises SandboxError with what to install
@@ -199,11 +204,17 @@ def autograde(root: Path, labs: list[str] | None = None, students: list[str] | N
     labs = labs or known
     db_url, course_id = gradebook_url(config, root)
     missing = sorted(set(labs) - set(report.max_scores(db_url, course_id)))
+    if shard and missing:
+        raise AutogradeError(f"{', '.join(missing)} not released yet: run `make release` "
+                             "once before the sharded runs (they share its gradebook)")
     if missing:
         out(f"not in the gradebook yet, releasing first: {', '.join(missing)}")
         release(root, missing)
     for lab in sorted(set(labs) - set(missing)):
         if not all(reference_path(root, lab, name).is_file() for name in lab_notebooks(root, lab)):
+            if shard:
+                raise AutogradeError(f"no reference checks for {lab}: run `make release "
+                                     f"LABS={lab}` once before the sharded runs")
             out(f"no reference checks for {lab} yet, computing them")
             references(root, lab)
     submissions, unknown = find_submissions(root, labs, students)
@@ -215,6 +226,18 @@ def autograde(root: Path, labs: list[str] | None = None, students: list[str] | N
             f"{folders.rel(folders.submitted)}/ for "
             f"{', '.join(labs)} (students there: {', '.join(there) or 'none'}): check the "
             "name given with STUDENT= (or --student)")
+    if shard:
+        everyone = sorted(p.name for p in folders.submitted.iterdir()
+                          if p.is_dir() and not p.name.startswith("."))
+        mine = shards.students_of(everyone, *shard)
+        submissions = [item for item in submissions if item[0] in mine]
+        unknown = [name for name in unknown if name.split("/")[0] in mine]
+        db = shards.prepare(folders, Path(db_url.removeprefix("sqlite:///")), course_id,
+                            *shard, mine)
+        db_url = shards.sqlite_url(db)
+        overrides["CourseDirectory.db_url"] = db_url  # the workers grade into the copy
+        out(f"shard {shard[0]}/{shard[1]}: {len(mine)} of {len(everyone)} student(s), "
+            f"gradebook {folders.rel(db)}")
     for name in unknown:
         out(f"skipped {folders.rel(folders.submitted / name)}: not a lab of "
             f"{folders.rel(folders.source)}/ ({', '.join(known)})")
@@ -257,7 +280,7 @@ def autograde(root: Path, labs: list[str] | None = None, students: list[str] | N
             valid.append(item)
     jobs = max(1, min(jobs, len(valid)))
     limit = sandbox.wall_seconds + GRACE_SECONDS if sandbox.wall_seconds else None
-    logs = folders.status / "logs"
+    logs = (shards.folder(folders, *shard) if shard else folders.status) / "logs"
     shutil.rmtree(logs, ignore_errors=True)  # this run's logs only
     todo = queue.SimpleQueue()  # shared: a slow notebook never holds up the others' queue
     for item in valid:
@@ -267,7 +290,32 @@ def autograde(root: Path, labs: list[str] | None = None, students: list[str] | N
                                logs / f"worker-{k}.log", record) for k in range(jobs)]
         for future in futures:
             future.result()
+    if shard:
+        return _write_report(root, db_url, course_id, out,
+                             shards.grades_file(folders, *shard), set(mine))
     return _write_report(root, db_url, course_id, out)
+
+
+def merge_grades(root: Path, out=print) -> list[dict]:
+    """Join the shards of `autograde --shard i/N` (i = 1..N): their gradebooks into the
+    course's, then grades.csv and the summary as one unsharded run writes them."""
+    root = Path(root).resolve()
+    config = load_config(root)
+    db_url, course_id = gradebook_url(config, root)
+    try:
+        shards.merge_all(layout(root, config), db_url, course_id, out)
+    except shards.ShardGradingError as err:
+        raise AutogradeError(str(err)) from None
+    return _write_report(root, db_url, course_id, out)
+
+
+def _refuse_unmerged_shards(folders) -> None:
+    found = shards.found_shards(folders)
+    if found:
+        raise AutogradeError(
+            f"sharded grades not merged yet ({', '.join(p.name for p in found.values())} in "
+            f"{folders.rel(folders.autograded / shards.SHARDS)}/): run `make merge-grades` "
+            "first, so that this run does not hide them")
 
 
 def write_grades(root: Path, out=print) -> list[dict]:
@@ -275,6 +323,7 @@ def write_grades(root: Path, out=print) -> list[dict]:
     and the summary again from the gradebook, without grading anything."""
     root = Path(root).resolve()
     config = load_config(root)
+    _refuse_unmerged_shards(layout(root, config))
     db_url, course_id = gradebook_url(config, root)
     for status in report.all_statuses(root):
         if status.status == "graded":
@@ -282,12 +331,16 @@ def write_grades(root: Path, out=print) -> list[dict]:
     return _write_report(root, db_url, course_id, out)
 
 
-def _write_report(root: Path, db_url: str, course_id: str, out) -> list[dict]:
-    table = report.rows(root, db_url, course_id)
-    report.write_csv(root / "grades.csv", table)
+def _write_report(root: Path, db_url: str, course_id: str, out, path: Path | None = None,
+                  students: set[str] | None = None) -> list[dict]:
+    """grades.csv (or `path`) and the summary, for every student (or only `students`)."""
+    path = path or root / "grades.csv"
+    table = [row for row in report.rows(root, db_url, course_id)
+             if students is None or row["student"] in students]
+    report.write_csv(path, table)
     out(report.summary(table))
     folders = layout(root)
-    out(f"wrote {root / 'grades.csv'} and {folders.rel(folders.feedback)}/<student>/<lab>/*.html")
+    out(f"wrote {path} and {folders.rel(folders.feedback)}/<student>/<lab>/*.html")
     return table
 
 
@@ -298,4 +351,4 @@ def lab_notebooks(root: Path, lab: str) -> list[str]:
     return released or sorted(p.name for p in (folders.source / lab).glob("*.ipynb"))
 
 
-__all__ = ["AutogradeError", "autograde", "write_grades", "SandboxError"]
+__all__ = ["AutogradeError", "autograde", "merge_grades", "write_grades", "SandboxError"]
