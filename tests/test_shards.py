@@ -117,4 +117,6 @@ def test_the_launchers_give_every_task_its_own_shard_of_the_same_n():
     run = next(s["run"] for s in workflow["jobs"]["shard"]["steps"] if "SHARD=" in s.get("run", ""))
     assert f"SHARD=${{{{ matrix.shard }}}}/{len(matrix)}" in run and matrix == list(
         range(1, len(matrix) + 1))
-    assert "coursetools.shards merge" in str(workflow["jobs"]["merge"]["steps"])
+    merge = str(workflow["jobs"]["merge"]["steps"])
+    assert "coursetools.shards merge" in merge
+    assert "bench.quality --report build/report.json" in merge  # the results table's figures
