@@ -9,7 +9,7 @@ data; the global generator is used otherwise) and returns tensors ready for a
 - `adding_problem`: add the two numbers marked in a sequence of random numbers
   (Hochreiter & Schmidhuber, 1997, experiment 4); a regression task, predicting the mean
   (1.0) scores a mean squared error of 1/6.
-- `anbn_sample` / `is_anbn`: the counting language a^n b^n (Gers & Schmidhuber, 2001;
+- `anbn_sample`: the counting language a^n b^n (Gers & Schmidhuber, 2001;
   Weiss, Goldberg & Yahav, 2018) with near-miss negatives, and `encode_strings` to turn
   strings into padded one-hot tensors with their lengths.
 
