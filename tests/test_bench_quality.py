@@ -112,3 +112,11 @@ def test_make_bench_quality_is_full_mode_unless_mode_is_given():
     everything = subprocess.run(["make", "-n", "bench"], cwd=repo, text=True,
                                 capture_output=True, check=True, env=checkout.user_env(repo))
     assert "-m bench.quality --mode full" in everything.stdout  # `make bench` includes it
+
+
+def test_a_claim_of_equality_says_whether_the_two_figures_agree():
+    same = result("lab3_attention", bleu_yours=98.12, bleu_course=98.12, parameters=10)
+    other = result("lab3_attention", bleu_yours=97.0, bleu_course=98.12, parameters=10)
+    assert quality.rows([same], "quick")[0]["verdict"] == "equals the reference"
+    assert quality.rows([other], "full")[0]["verdict"] == (
+        "DIFFERS from the reference; target >= 90 met")
