@@ -14,8 +14,8 @@ The modules, by what they are:
     cells and layers   cells, layers, wavefront, initialization
     learning by hand   autograd, graph_plot, bptt, gradients
     data               vocab, batching, tasks, grammar, lexicon, translation, stocks
-    models             classifiers, taggers, charlm, ngram, attention, seq2seq, captioning,
-                       caption_baselines, translation_baselines
+    models             encoders, classifiers, taggers, charlm, ngram, attention, seq2seq,
+                       captioning, caption_baselines, translation_baselines
     decoding           decoding, sampling
     looking inside     gates, units, embeddings, caption_analysis
     tools              training, runtime, metrics, plotting, diagrams, labcheck

@@ -26,6 +26,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from rnn_lib.encoders import recurrent_layer
 from rnn_lib.training import in_eval_mode, model_device
 
 # ----------------------------------------------------------------------------- corpus
@@ -128,7 +129,7 @@ class CharRNNConfig:
     num_layers: int = 1  # stacked recurrent layers
     embedding_dim: int | None = 32  # None: feed one-hot vectors of size V instead
     dropout: float = 0.0  # between layers and before the output layer (training only)
-    cell: str = "lstm"  # "lstm", "gru" or "rnn" (tanh), as `cell=` of classifiers and taggers
+    cell: str = "lstm"  # "lstm", "gru" or "rnn" (tanh), as `cell=` of rnn_lib.encoders
 
 
 class CharRNN(nn.Module):
@@ -148,13 +149,10 @@ class CharRNN(nn.Module):
     def __init__(self, config: CharRNNConfig):
         super().__init__()
         c = self.config = config
-        rnn_class = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}.get(c.cell)
-        if rnn_class is None:
-            raise ValueError(f"expected cell 'lstm', 'gru' or 'rnn', got {c.cell!r}")
         in_size = c.vocab_size if c.embedding_dim is None else c.embedding_dim
         self.embed = None if c.embedding_dim is None else nn.Embedding(c.vocab_size, in_size)
-        self.rnn = rnn_class(in_size, c.hidden_size, c.num_layers, batch_first=True,
-                             dropout=c.dropout if c.num_layers > 1 else 0.0)
+        self.rnn = recurrent_layer(c.cell, in_size, c.hidden_size, c.num_layers,
+                                   dropout=c.dropout)
         self.drop = nn.Dropout(c.dropout)
         self.head = nn.Linear(c.hidden_size, c.vocab_size)
 

@@ -1,92 +1,170 @@
-"""Many-to-one sequence models: read a whole sequence, predict one label (or one number).
+"""Many-to-one sequence models: read a whole sequence, predict one label; and the loss and
+accuracy of every classifier here, per sequence or per step (a tagger, `rnn_lib.taggers`, is
+a classifier at every step).
 
-A recurrent layer (vanilla RNN, GRU or LSTM from `torch.nn`, the fast path) reads the input;
-a linear layer reads the last layer's final hidden state h_T:
+    SequenceClassifier: (embedding) -> RNN/LSTM/GRU -> linear on the last layer's final state(s)
+    BagOfWords:         embedding summed over the tokens -> MLP (a baseline blind to order)
 
-    logits = W h_T + b
+The recurrent body is `rnn_lib.encoders.RecurrentEncoder`: on features (N, T, H_in), as the
+generators in `rnn_lib.tasks` make them, or on token ids (N, T) with `embedding_dim`. Every
+classifier returns logits of shape (N, C), a yes/no task included (C = 2).
 
-`train_classifier` trains one on freshly generated batches (x, y) or (x, y, lengths), the form
-the generators in `rnn_lib.tasks` produce, and records the test accuracy as it goes.
+A batch is a `rnn_lib.batching.Batch` (tokens, lengths, targets) or a tuple (x, y) or
+(x, y, lengths), the form `rnn_lib.tasks` produces. Targets are of shape (N,) for a classifier
+and (N, T) for a tagger, whose padded steps hold IGNORE_INDEX (-100, PyTorch's default
+`ignore_index`, what `rnn_lib.batching.collate` pads them with): the loss and the accuracy
+skip them.
 
-Sequences of different lengths are packed (`torch.nn.utils.rnn.pack_padded_sequence`), so
-h_T is the state after each sequence's own last step, never after padding.
+`train_classifier` trains one on freshly generated batches and records the test accuracy as
+it goes.
 
-where N = batch size, T = sequence length, H_in = input size, H = hidden size,
-C = number of outputs (classes, or 1 for regression).
+where N = batch size, T = sequence length, H_in = input size, E = embedding size,
+H = hidden size, D = 2 if bidirectional else 1, C = number of classes.
 """
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Iterable
 
 import torch
+import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
 
-from rnn_lib.training import History, evaluating, to_device, train
+from rnn_lib.batching import Batch, lengths_to_mask
+from rnn_lib.encoders import ReadOut, last_layer_state
+from rnn_lib.training import History, in_eval_mode, model_device, to_device, train
 
-CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+IGNORE_INDEX = -100  # the target of a padded step: skipped by the loss and the accuracy
 
 
-class SequenceClassifier(nn.Module):
-    """A recurrent layer followed by a linear read-out of its final hidden state.
+class SequenceClassifier(ReadOut):
+    """One label per sequence, read from the last layer's final state(s).
 
-    Args:
-        input_size: H_in, features per step.
-        hidden_size: H, the size of the recurrent state.
-        num_outputs: C, classes for classification (1 for regression).
-        cell: "rnn" (tanh), "gru" or "lstm".
-        num_layers: stacked recurrent layers (default 1).
+    logits = W [h_T(forward); h_1(backward)] + b. With lengths the forward state is taken at
+    each sequence's own last step, not after its padding.
 
+    Args: input_size (H_in, or V with embedding_dim), num_outputs (C, the classes), then as
+        `rnn_lib.encoders.ReadOut` (hidden_size=64, embedding_dim=None, num_layers=1,
+        bidirectional=False, cell="lstm", dropout=0.0, pad_id=0, backend=torch.nn).
     Inputs: x, lengths=None
-        x: of shape (N, T, H_in) (batch first).
-        lengths: optional, of shape (N,), the true length of each sequence (the rest is padding).
+        x: of shape (N, T, H_in), or token ids of shape (N, T) with embedding_dim.
+        lengths: of shape (N,), the true length of each sequence (the rest is padding), or None.
+    Outputs: logits of shape (N, C), always (C = 2 for a yes/no task).
 
-    Outputs:
-        of shape (N, C): logits (or predictions when C = 1: then squeezed to shape (N,)).
+        >>> SequenceClassifier(3, 4, hidden_size=5)(torch.randn(2, 7, 3)).shape
+        torch.Size([2, 4])
     """
-
-    def __init__(
-        self, input_size: int, hidden_size: int, num_outputs: int, cell: str = "lstm",
-        num_layers: int = 1,
-    ):
-        super().__init__()
-        if cell not in CELLS:
-            raise ValueError(f"expected cell to be one of {sorted(CELLS)}, got {cell!r}")
-        self.cell = cell
-        self.rnn = CELLS[cell](input_size, hidden_size, num_layers, batch_first=True)
-        self.head = nn.Linear(hidden_size, num_outputs)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        if x.dim() != 3:
-            raise ValueError(f"expected x of shape (N, T, H_in), got {tuple(x.shape)}")
-        if lengths is not None:  # h_n of a packed sequence is taken at each one's last step
-            x = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        _, h_n = self.rnn(x)  # (L, N, H), or a tuple (h_n, c_n) for the LSTM
-        if self.cell == "lstm":
-            h_n = h_n[0]
-        out = self.head(h_n[-1])  # (N, C)
-        return out.squeeze(-1) if out.shape[-1] == 1 else out
-
-    def extra_repr(self) -> str:
-        return f"cell={self.cell!r}"
+        _, h_n = self.encoder(x, lengths)  # (num_layers * D, N, H)
+        h = last_layer_state(h_n, self.encoder.bidirectional)  # (N, D*H)
+        return self.head(self.drop(h))  # (N, C)
 
 
-@torch.no_grad()
-def accuracy(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, lengths: torch.Tensor | None = None
-) -> float:
-    """The fraction of sequences whose arg-max logit is the label y (shape (N,)).
+class BagOfWords(nn.Module):
+    """A classifier that sees only which words occur and how often: word order is lost.
 
-    The model is put in eval mode for the call and returned to its former mode.
+    logits = MLP(sum_t e(x_t)), the sum over real tokens only. Any such model is a function of
+    the multiset of words, so it can be no better than the grammar's bag-of-words bound.
+
+    Inputs: tokens (N, T), lengths (N,) or None (then every non-pad token counts).
+    Outputs: logits of shape (N, C).
     """
-    with evaluating(model):
-        logits = model(x) if lengths is None else model(x, lengths)  # (N, C)
-        return (logits.argmax(-1) == y).float().mean().item()
+
+    def __init__(self, vocab_size: int, num_classes: int, embedding_dim: int = 32,
+                 hidden_size: int = 64, pad_id: int = 0):
+        super().__init__()
+        self.pad_id = pad_id
+        self.embed = nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_id)
+        self.mlp = nn.Sequential(nn.Linear(embedding_dim, hidden_size), nn.ReLU(),
+                                 nn.Linear(hidden_size, num_classes))
+
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        mask = tokens != self.pad_id  # (N, T)
+        if lengths is not None:
+            mask = lengths_to_mask(lengths.to(tokens.device), tokens.shape[1])  # (N, T)
+        bag = (self.embed(tokens) * mask[..., None]).sum(1)  # (N, E)
+        return self.mlp(bag)  # (N, C)
+
+
+def _split_batch(batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """(inputs, targets, lengths or None) of a `Batch` or of a tuple (x, y) or (x, y, lengths)."""
+    if isinstance(batch, Batch):
+        return batch.tokens, batch.targets, batch.lengths
+    x, y, *lengths = batch
+    return x, y, (lengths[0] if lengths else None)
+
+
+def _logits(model: nn.Module, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+    return model(x) if lengths is None else model(x, lengths)  # (N, C) or (N, T, C)
 
 
 def classification_loss(model: nn.Module, batch) -> torch.Tensor:
-    """The cross-entropy of a batch (x, y) or (x, y, lengths): y of shape (N,) holds classes."""
-    x, y, *lengths = batch
-    return nn.functional.cross_entropy(model(x, *lengths), y)
+    """The mean cross-entropy of a batch over its real targets.
+
+    Inputs:
+        model: called as model(x) or model(x, lengths), returning logits of shape (N, C) (one
+            label per sequence) or (N, T, C) (one per step).
+        batch: a `Batch`, or (x, y) or (x, y, lengths); targets y of shape (N,) or (N, T),
+            IGNORE_INDEX (-100) at padded steps, which do not count.
+    Returns: a scalar tensor.
+    """
+    x, y, lengths = _split_batch(batch)
+    logits = _logits(model, x, lengths)
+    return F.cross_entropy(logits.flatten(0, -2), y.flatten(), ignore_index=IGNORE_INDEX)
+
+
+def _hits(model: nn.Module, batches: Iterable, device) -> Iterable[tuple]:
+    """For each batch: (right, real), booleans of the targets' shape, (N,) or (N, T)."""
+    device = model_device(model) if device is None else device
+    for batch in batches:
+        x, y, lengths = _split_batch(to_device(batch, device))
+        pred = _logits(model, x, lengths).argmax(-1)  # (N,) or (N, T)
+        real = y != IGNORE_INDEX
+        yield (pred == y) & real, real
+
+
+@torch.no_grad()
+@in_eval_mode
+def accuracy(model: nn.Module, batches: Iterable, device=None) -> float:
+    """The fraction of real targets whose arg-max logit is right, over all of `batches`.
+
+    Inputs:
+        model: as for `classification_loss`; in eval mode for the call, then in its former mode.
+        batches: an iterable of batches as for `classification_loss` (one batch: `[batch]`);
+            per sequence for a classifier, per real token for a tagger.
+        device: where to run (default: the model's).
+    """
+    right = total = 0
+    for hit, real in _hits(model, batches, device):
+        right += hit.sum().item()
+        total += real.sum().item()
+    return right / total
+
+
+@torch.no_grad()
+@in_eval_mode
+def accuracy_and_se(model: nn.Module, batches: Iterable, device=None) -> tuple[float, float]:
+    """Accuracy as `accuracy` computes it, and its standard error over sequences.
+
+    The tokens of one sentence are not independent draws, so the error is that of a ratio
+    estimate over independent sentences: acc = sum r_i / sum n_i (r_i right of n_i targets in
+    sentence i), se = std(r_i - acc * n_i) / (mean(n_i) * sqrt(S)) over the S sentences.
+    For a classifier (n_i = 1) this is the familiar sqrt(acc (1 - acc) / S).
+    Returns: (accuracy, standard error).
+    """
+    right, total = [], []
+    for hit, real in _hits(model, batches, device):
+        if hit.dim() == 1:  # one target per sequence
+            hit, real = hit[:, None], real[:, None]
+        right += hit.sum(1).tolist()
+        total += real.sum(1).tolist()
+    r = torch.tensor(right, dtype=torch.float64)
+    n = torch.tensor(total, dtype=torch.float64)
+    acc = (r.sum() / n.sum()).item()
+    if len(r) < 2:
+        return acc, float("nan")
+    se = ((r - acc * n).std(correction=0) / n.mean()).item() / math.sqrt(len(r))
+    return acc, se
 
 
 def train_classifier(
@@ -110,10 +188,10 @@ def train_classifier(
     """
     if steps < 1:
         raise ValueError(f"expected steps >= 1, got {steps}")
-    x_test, y_test, *lengths = to_device(test_batch, train_kwargs.get("device"))
+    test_batch = to_device(test_batch, train_kwargs.get("device"))
 
     def eval_fn(m):
-        return {"accuracy": accuracy(m, x_test, y_test, *lengths)}
+        return {"accuracy": accuracy(m, [test_batch])}
 
     return train(model, classification_loss, lambda: (sample_batch() for _ in range(steps)),
                  lr=lr, clip=clip, eval_fn=eval_fn, eval_every=eval_every or max(1, steps // 20),

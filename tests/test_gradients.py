@@ -32,7 +32,7 @@ def test_exact_powers_for_a_linear_recurrence():
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])
 def test_matches_brute_force_per_sequence_and_step(cell):
     torch.manual_seed(0)
-    model = SequenceClassifier(5, 6, 3, cell=cell).double()
+    model = SequenceClassifier(5, 3, hidden_size=6, cell=cell).double()
     x = torch.randn(4, 9, 5, dtype=torch.float64)
     y = torch.tensor([0, 2, 1, 1])
     g = input_gradient_by_lag(model, x, y)
@@ -48,7 +48,7 @@ def test_matches_brute_force_per_sequence_and_step(cell):
 
 def test_leaves_the_model_as_it_was():
     torch.manual_seed(0)
-    model = SequenceClassifier(3, 4, 2, cell="lstm").train()
+    model = SequenceClassifier(3, 2, hidden_size=4, cell="lstm").train()
     x, y = torch.randn(2, 5, 3), torch.tensor([0, 1])
     input_gradient_by_lag(model, x, y)
     assert model.training
@@ -57,7 +57,7 @@ def test_leaves_the_model_as_it_was():
 
 
 def test_errors_say_what_was_expected():
-    model = SequenceClassifier(3, 4, 2)
+    model = SequenceClassifier(3, 2, hidden_size=4)
     with pytest.raises(ValueError, match=r"expected x of shape \(N, T, H_in\), got \(5, 3\)"):
         input_gradient_by_lag(model, torch.randn(5, 3), torch.tensor([0]))
     with pytest.raises(ValueError, match="expected loss_fn to return a scalar"):

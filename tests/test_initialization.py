@@ -44,9 +44,9 @@ def test_init_lstm_forget_bias_value_and_gates_seen_by_the_cell():
 
 def test_init_lstm_stacked_bidirectional_and_inside_a_model():
     torch.manual_seed(1)
-    model = SequenceClassifier(3, 6, 2, cell="lstm", num_layers=2)
+    model = SequenceClassifier(3, 2, hidden_size=6, cell="lstm", num_layers=2)
     head = model.head.weight.detach().clone()
-    init_lstm_(model)  # names are "rnn.weight_ih_l0", ...: found by their last part
+    init_lstm_(model)  # names are "encoder.rnn.weight_ih_l0", ...: found by their last part
     assert torch.equal(model.head.weight.detach(), head)  # the read-out is left alone
     bi = init_lstm_(nn.LSTM(3, 6, num_layers=2, bidirectional=True))
     for name in ["bias_ih_l0", "bias_ih_l1_reverse", "bias_ih_l1"]:
@@ -54,7 +54,7 @@ def test_init_lstm_stacked_bidirectional_and_inside_a_model():
     for name in ["weight_hh_l0_reverse", "weight_hh_l1"]:
         for block in getattr(bi, name).detach().chunk(4):
             assert_orthogonal(block)
-    for name in ["rnn.bias_ih_l1", "rnn.bias_ih_l0"]:
+    for name in ["encoder.rnn.bias_ih_l1", "encoder.rnn.bias_ih_l0"]:
         assert dict(model.named_parameters())[name][6:12].eq(1).all()
 
 

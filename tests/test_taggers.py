@@ -1,21 +1,20 @@
-"""Tests for rnn_lib.taggers: shapes, packing ignores padding, losses, a short training run."""
+"""Tests for rnn_lib.taggers and the token-id classifiers of rnn_lib.classifiers on the same
+encoder: shapes, packing ignores padding, losses, a short training run."""
 
 import pytest
 import torch
 import torch.nn.functional as F
 
 from rnn_lib.batching import collate
-from rnn_lib.taggers import (
+from rnn_lib.classifiers import (
     BagOfWords,
-    MostFrequentTag,
-    SentenceClassifier,
-    SequenceTagger,
+    SequenceClassifier,
     accuracy,
     accuracy_and_se,
     classification_loss,
-    last_layer_state,
-    tagging_loss,
 )
+from rnn_lib.encoders import last_layer_state
+from rnn_lib.taggers import MostFrequentTag, SequenceTagger
 from rnn_lib.training import train
 
 V, K, C = 20, 5, 3
@@ -40,8 +39,8 @@ def test_shapes(cell, layers, bidirectional):
     kw = dict(embedding_dim=6, hidden_size=8, num_layers=layers, bidirectional=bidirectional,
               cell=cell)
     assert SequenceTagger(V, K, **kw)(batch.tokens, batch.lengths).shape == (3, 7, K)
-    assert SentenceClassifier(V, C, **kw)(batch.tokens, batch.lengths).shape == (3, C)
-    assert SentenceClassifier(V, C, **kw)(batch.tokens).shape == (3, C)
+    assert SequenceClassifier(V, C, **kw)(batch.tokens, batch.lengths).shape == (3, C)
+    assert SequenceClassifier(V, C, **kw)(batch.tokens).shape == (3, C)
     assert BagOfWords(V, C, embedding_dim=6)(batch.tokens).shape == (3, C)
 
 
@@ -49,7 +48,7 @@ def test_shapes(cell, layers, bidirectional):
 def test_packed_path_ignores_padding(bidirectional):
     torch.manual_seed(0)
     kw = dict(embedding_dim=6, hidden_size=8, num_layers=2, bidirectional=bidirectional)
-    tagger, clf = SequenceTagger(V, K, **kw).eval(), SentenceClassifier(V, C, **kw).eval()
+    tagger, clf = SequenceTagger(V, K, **kw).eval(), SequenceClassifier(V, C, **kw).eval()
     tight, loose = random_batch([4, 7, 2]), random_batch([4, 7, 2], extra_pad=5)
     assert loose.tokens.shape == (3, 12)
     a, b = tagger(tight.tokens, tight.lengths), tagger(loose.tokens, loose.lengths)
@@ -65,7 +64,7 @@ def test_packed_path_ignores_padding(bidirectional):
 
 def test_last_layer_state_is_the_output_at_each_end():
     torch.manual_seed(0)
-    clf = SentenceClassifier(V, C, embedding_dim=6, hidden_size=8, num_layers=2,
+    clf = SequenceClassifier(V, C, embedding_dim=6, hidden_size=8, num_layers=2,
                              bidirectional=True).eval()
     batch = random_batch([4, 7, 2])
     out, h_n = clf.encoder(batch.tokens, batch.lengths)  # (N, T, 16), (4, N, 8)
@@ -94,9 +93,9 @@ def test_losses_skip_padding():
     logits = tagger(batch.tokens, batch.lengths)
     real = batch.targets != -100
     manual = F.cross_entropy(logits[real], batch.targets[real])
-    assert torch.allclose(tagging_loss(tagger, batch), manual)
+    assert torch.allclose(classification_loss(tagger, batch), manual)
     assert real.sum() == 13
-    clf = SentenceClassifier(V, C, embedding_dim=6, hidden_size=8)
+    clf = SequenceClassifier(V, C, embedding_dim=6, hidden_size=8)
     cb = batch._replace(targets=torch.tensor([0, 2, 1]))
     assert torch.allclose(classification_loss(clf, cb),
                           F.cross_entropy(clf(cb.tokens, cb.lengths), cb.targets))
@@ -114,7 +113,7 @@ def test_a_bidirectional_tagger_learns_a_right_context_task():
     bi = SequenceTagger(K, K, embedding_dim=8, hidden_size=16, bidirectional=True)
     uni = SequenceTagger(K, K, embedding_dim=8, hidden_size=16)
     for model in (bi, uni):
-        history = train(model, tagging_loss, data, epochs=10, lr=0.03, progress=False)
+        history = train(model, classification_loss, data, epochs=10, lr=0.03, progress=False)
         assert history.epoch_loss[-1] < history.epoch_loss[0]
     assert accuracy(bi, data) > 0.95 > 0.6 > accuracy(uni, data)
 
@@ -123,7 +122,7 @@ def test_rnn_lib_layers_backend_matches_torch():
     layers = pytest.importorskip("rnn_lib.layers")
     torch.manual_seed(0)
     kw = dict(embedding_dim=6, hidden_size=8, num_layers=2, bidirectional=True, cell="gru")
-    fast, mine = SentenceClassifier(V, C, **kw), SentenceClassifier(V, C, **kw, backend=layers)
+    fast, mine = SequenceClassifier(V, C, **kw), SequenceClassifier(V, C, **kw, backend=layers)
     mine.load_state_dict(fast.state_dict())
     batch = random_batch([4, 7, 2])
     assert torch.allclose(fast(batch.tokens, batch.lengths), mine(batch.tokens, batch.lengths),
@@ -134,7 +133,7 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="expected cell"):
         SequenceTagger(V, K, cell="transformer")
     with pytest.raises(ValueError, match=r"expected tokens of shape \(N, T\)"):
-        SequenceTagger(V, K)(torch.zeros(2, 3, 4, dtype=torch.long))
+        SequenceTagger(V, K, embedding_dim=6)(torch.zeros(2, 3, 4, dtype=torch.long))
 
 
 def test_accuracy_and_se_against_a_hand_count():
@@ -167,3 +166,24 @@ def test_most_frequent_tag():
     assert baseline.accuracy(train_pairs) == pytest.approx(6 / 8)
     with pytest.raises(ValueError, match="one tag per token"):
         MostFrequentTag([(["a", "b"], ["X"])])
+
+
+def test_classifier_and_tagger_read_one_encoder():
+    torch.manual_seed(0)
+    kw = dict(embedding_dim=6, hidden_size=8)
+    tagger, clf = SequenceTagger(V, C, **kw).eval(), SequenceClassifier(V, C, **kw).eval()
+    clf.load_state_dict(tagger.state_dict())  # the same parameters under the same names
+    batch = random_batch([4, 7, 2])
+    per_step = tagger(batch.tokens, batch.lengths)  # (N, T, C)
+    last = per_step[torch.arange(3), batch.lengths - 1]  # each sentence's own last step
+    assert torch.allclose(clf(batch.tokens, batch.lengths), last, atol=1e-6)
+    # on features (no embedding) the tagger takes the (x, y, lengths) tuples of rnn_lib.tasks
+    features = SequenceTagger(3, C, hidden_size=4)
+    x, y = torch.randn(2, 5, 3), torch.tensor([[0, 1, 2, 0, 1], [2, 2, -100, -100, -100]])
+    lengths = torch.tensor([5, 2])
+    logits = features(x, lengths)
+    assert logits.shape == (2, 5, C)
+    assert torch.allclose(classification_loss(features, (x, y, lengths)),
+                          F.cross_entropy(logits[y != -100], y[y != -100]))
+    split = [(x[:1], y[:1]), (x[1:], y[1:], lengths[1:])]  # batches with and without lengths
+    assert accuracy(features, [(x, y, lengths)]) == accuracy(features, split)
