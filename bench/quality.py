@@ -36,6 +36,7 @@ class Claim:
     higher_is_better: bool = True
     target: float | None = None  # full mode's target, where the lecture sets one
     parameters: str | None = None  # the figure that counts the model's parameters
+    baseline_parameters: str | None = None  # and the baseline's, where it has any
     match: bool = False  # the claim is that the model equals its baseline (a reference)
 
 
@@ -47,26 +48,32 @@ CLAIMS = [
     Claim("02_graphs_and_bptt", "echo, truncated BPTT k=16: accuracy", "tbptt_k16_acc",
           "tbptt_k4_acc", "k=4 (the bit outside the chunk)"),
     Claim("03_lstm", "recall after T-1 steps, LSTM b_f=3: accuracy", "lstm_fb3_acc",
-          "rnn_matched_acc", "RNN with as many parameters"),
-    Claim("04_gru", "recall after T-1 steps, GRU: accuracy", "recall_gru", "recall_rnn", "RNN"),
-    Claim("04_gru", "the same, LSTM", "recall_lstm", "recall_rnn", "RNN"),
+          "rnn_matched_acc", "RNN with as many parameters", parameters="lstm_params",
+          baseline_parameters="rnn_matched_params"),
+    Claim("04_gru", "recall after T-1 steps, GRU: accuracy", "recall_gru", "recall_rnn", "RNN",
+          parameters="gru_params", baseline_parameters="rnn_params"),
+    Claim("04_gru", "the same, LSTM", "recall_lstm", "recall_rnn", "RNN",
+          parameters="lstm_params", baseline_parameters="rnn_params"),
     Claim("05_deep_and_bidirectional", "tagging, bidirectional H=32: token accuracy",
-          "bi32_acc", "uni32_acc", "unidirectional H=32", target=1.0),
+          "bi32_acc", "uni32_acc", "unidirectional H=32", target=1.0, parameters="bi32_params",
+          baseline_parameters="uni32_params"),
     Claim("05_deep_and_bidirectional", "tagging, unidirectional H=32: token accuracy",
-          "uni32_acc", "lookup_acc", "most frequent tag"),
+          "uni32_acc", "lookup_acc", "most frequent tag", parameters="uni32_params"),
     Claim("06_sequence_problems_and_batching", "sentiment, LSTM: accuracy", "lstm_acc",
-          "bow_acc", "bag of words"),
+          "bow_acc", "bag of words", parameters="lstm_params", baseline_parameters="bow_params"),
     Claim("06_sequence_problems_and_batching", "tagging, bidirectional LSTM: token accuracy",
-          "tagger_acc", "lookup_acc", "most frequent tag"),
+          "tagger_acc", "lookup_acc", "most frequent tag", parameters="tagger_params"),
     Claim("07_char_language_model", "character LM, LSTM: validation nats/char", "lstm_nats",
           "best_ngram_nats", "best Kneser-Ney n-gram", False, target=1.5,
           parameters="lstm_params"),
     Claim("08_image_captioning", "captioning, greedy: test BLEU", "greedy_bleu", "blind_bleu",
-          "decoder without the image", target=90.0),
+          "decoder without the image", target=90.0, parameters="captioner_params",
+          baseline_parameters="blind_params"),
     Claim("08_image_captioning", "the same", "greedy_bleu", "nn_pixel_bleu",
-          "nearest neighbour in pixels"),
+          "nearest neighbour in pixels", parameters="captioner_params"),
     Claim("09_machine_translation", "translation, attention: test BLEU", "attention_bleu",
-          "no_attention_bleu", "no attention", parameters="attention_params"),
+          "no_attention_bleu", "no attention", parameters="attention_params",
+          baseline_parameters="no_attention_params"),
     Claim("09_machine_translation", "the same", "attention_bleu", "word_by_word_bleu",
           "word by word (lexicon)", parameters="attention_params"),
     Claim("lab2_stocks", "stocks, last 100 days, RNN: RMSE", "model_rmse", "naive_rmse",
@@ -97,7 +104,9 @@ def rows(results: list[dict], mode: str) -> list[dict]:
         row = {"notebook": claim.notebook, "what": claim.what, "model": model,
                "baseline_name": claim.baseline_name, "baseline": base,
                "status": result["status"], "seconds": result["seconds"],
-               "parameters": figures.get(claim.parameters) if claim.parameters else None}
+               "parameters": figures.get(claim.parameters) if claim.parameters else None,
+               "baseline_parameters": (figures.get(claim.baseline_parameters)
+                                       if claim.baseline_parameters else None)}
         if model is None or base is None:
             row["verdict"] = (f"not reported ({claim.model}, {claim.baseline})"
                               if result["status"] == "ok" else "the notebook failed")
@@ -122,10 +131,11 @@ def _show(value: float | None) -> str:
 
 
 def format_table(table: list[dict]) -> str:
-    head = ["notebook", "claim", "model", "baseline", "", "verdict", "params", "nb s"]
+    head = ["notebook", "claim", "model", "baseline", "", "verdict", "params", "baseline's",
+            "nb s"]
     body = [[r["notebook"], r["what"], _show(r["model"]), _show(r["baseline"]),
              f"({r['baseline_name']})", r["verdict"], r["parameters"] or "-",
-             f"{r['seconds']:.0f}"] for r in table]
+             r["baseline_parameters"] or "-", f"{r['seconds']:.0f}"] for r in table]
     widths = [max(len(line[i]) for line in [head, *body]) for i in range(len(head))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True))
                      .rstrip() for line in [head, *body])

@@ -33,7 +33,8 @@ def test_every_claim_names_figures_its_notebook_reports():
     for claim in quality.CLAIMS:
         assert claim.notebook in notebooks, claim
         names = reported_names(notebooks[claim.notebook])
-        wanted = {claim.model, claim.baseline} | ({claim.parameters} - {None})
+        wanted = {claim.model, claim.baseline} | (
+            {claim.parameters, claim.baseline_parameters} - {None})
         assert wanted <= names, (claim, sorted(wanted - names))
     lectures = {p.stem for p in discover() if p.parent.name == "lectures"}
     assert lectures <= {c.notebook for c in quality.CLAIMS}  # every lecture claims something
