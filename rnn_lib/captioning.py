@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnn_lib.batching import pad_batch
-from rnn_lib.decoding import beam_search, greedy_decode
+from rnn_lib.decoding import decode
 from rnn_lib.metrics import bleu, exact_match
 from rnn_lib.training import in_eval_mode, model_device
 from rnn_lib.vocab import Vocab
@@ -280,14 +280,8 @@ def generate_captions(model: CaptionModel, images: torch.Tensor, vocab: Vocab,
     dev = model_device(model)
     captions = []
     for chunk in images.split(batch_size):
-        state = model.start(chunk.to(dev))
-        if beam_size == 1:
-            tokens, lengths = greedy_decode(model.step, state, vocab.bos_id, vocab.eos_id,
-                                            max_len)
-            ids = [tokens[b, : lengths[b]].tolist() for b in range(len(chunk))]
-        else:
-            ids = beam_search(model.step, state, vocab.bos_id, vocab.eos_id, beam_size,
-                              max_len, length_penalty)
+        ids = decode(model.step, model.start(chunk.to(dev)), vocab.bos_id, vocab.eos_id,
+                     max_len, beam_size=beam_size, length_penalty=length_penalty)
         captions += [" ".join(vocab.decode(x)) for x in ids]
     return captions
 

@@ -15,6 +15,8 @@ transpose it inside your step (`h.transpose(0, 1)`), or keep it batch-first in t
 Encoder outputs (N, S, H) and masks (N, S) used by attention fit as they are. Beam search
 relies on this to copy and reorder states with `index_state(state, index)`.
 
+- `decode`         the entry point: N lists of token ids, by greedy decoding (beam_size=1) or
+                   beam search (beam_size > 1); the same type whatever the beam size.
 - `greedy_decode`  picks the most likely token at each step, for a batch of N sequences.
 - `sample_decode`  draws each token from softmax(logits / temperature).
 - `beam_search`    keeps the `beam_size` best partial sequences per input, batched.
@@ -212,6 +214,22 @@ def beam_search(step: Step, state: Any, bos_id: int, eos_id: int, beam_size: int
         seq = history[b, best[b]].tolist()
         out.append(seq[: seq.index(eos_id)] if eos_id in seq else seq)
     return out
+
+
+def decode(step: Step, state: Any, bos_id: int, eos_id: int, max_len: int, *,
+           beam_size: int = 1, length_penalty: float = 1.0,
+           batch_size: int | None = None) -> list[list[int]]:
+    """Decode N sequences: greedily when beam_size is 1, else by beam search of that width.
+
+    Returns a list of N lists of token ids, without bos and eos, whatever the beam size, so a
+    caller chooses the search with one argument. beam_size=1 runs `greedy_decode` (beam search
+    with one beam picks the same tokens, see `beam_search`); length_penalty is beam search's.
+    """
+    if beam_size == 1:
+        tokens, lengths = greedy_decode(step, state, bos_id, eos_id, max_len, batch_size)
+        return [row[:n].tolist() for row, n in zip(tokens, lengths.tolist(), strict=True)]
+    return beam_search(step, state, bos_id, eos_id, beam_size, max_len, length_penalty,
+                       batch_size)
 
 
 @torch.no_grad()

@@ -9,7 +9,7 @@ at a time (Sutskever, Vinyals & Le 2014; Cho et al. 2014), optionally with atten
     AttnDecoder  one step with attention: context c_t = attend(s_{t-1}, h_1..h_S);
                  LSTMCell on [emb(y_{t-1}); c_t] -> s_t; linear on [s_t; c_t; emb] -> logits
     Seq2Seq      the decoder loop (teacher forcing with a ratio) and the `step` function that
-                 `rnn_lib.decoding` (greedy_decode, beam_search) drives.
+                 `rnn_lib.decoding` (decode: greedy or beam search) drives.
 
 The decoder state is a dict whose tensors all have the batch on dim 0 (h, c and, with
 attention, the memory, its mask and its projection U h), as `rnn_lib.decoding` expects.
@@ -27,7 +27,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnn_lib.attention import AdditiveAttention
 from rnn_lib.batching import lengths_to_mask
-from rnn_lib.decoding import beam_search, greedy_decode
+from rnn_lib.decoding import decode
 from rnn_lib.training import in_eval_mode
 
 
@@ -263,10 +263,5 @@ def translate(model: Seq2Seq, src: torch.Tensor, src_lengths: torch.Tensor, bos_
     2 * longest source + 5; length_penalty is beam search's (1: rank by log-prob per word).
     """
     max_len = max_len or 2 * int(src_lengths.max()) + 5
-    state = model.start(src, src_lengths)
-    if beam_size == 1:
-        tokens, lengths = greedy_decode(model.step, state, bos_id, eos_id, max_len)
-        out = [tokens[n, : lengths[n]].tolist() for n in range(tokens.shape[0])]
-    else:
-        out = beam_search(model.step, state, bos_id, eos_id, beam_size, max_len, length_penalty)
-    return out
+    return decode(model.step, model.start(src, src_lengths), bos_id, eos_id, max_len,
+                  beam_size=beam_size, length_penalty=length_penalty)

@@ -8,6 +8,7 @@ import torch
 
 from rnn_lib.decoding import (
     beam_search,
+    decode,
     greedy_decode,
     index_state,
     sample_decode,
@@ -22,7 +23,7 @@ V = 7
 def tree_step(table):
     """A toy model whose next-token distribution depends on (first token, time step).
 
-    The state is (first_token, t), both of shape (B,): a wrong beam reordering would mix the
+    The state is (first_token, t), both of shape (N,): a wrong beam reordering would mix the
     beams' histories and change the result.
     """
 
@@ -96,6 +97,22 @@ def test_beam_size_one_equals_greedy():
     beam = beam_search(step, state(8), BOS, EOS, beam_size=1, max_len=12)
     assert beam == greedy
     assert any(len(g) > 0 for g in greedy)
+
+
+def test_decode_gives_one_type_for_greedy_and_beam_search():
+    step, state = rnn_step()
+    greedy = decode(step, state(8), BOS, EOS, max_len=12)
+    tokens, lengths = greedy_decode(step, state(8), BOS, EOS, max_len=12)
+    assert greedy == [tokens[b, : lengths[b]].tolist() for b in range(8)]
+    for k in (1, 3):
+        beams = decode(step, state(8), BOS, EOS, max_len=12, beam_size=k, length_penalty=0.5)
+        assert beams == beam_search(step, state(8), BOS, EOS, k, 12, length_penalty=0.5)
+        assert type(beams) is type(greedy) and all(type(x) is list for x in beams)
+    myopic = tree_step(myopic_table)
+    assert decode(myopic, start(1), BOS, EOS, 5) == [[A, C]]
+    assert decode(myopic, start(1), BOS, EOS, 5, beam_size=2) == [[B, C]]
+    with pytest.raises(ValueError, match="expected beam_size >= 1, got 0"):
+        decode(step, state(2), BOS, EOS, 3, beam_size=0)
 
 
 def test_batched_beam_equals_one_at_a_time():
