@@ -57,9 +57,9 @@ def rnn_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearit
 
 
 def lstm_step(x_proj, h, c, weight_hh, bias_hh=None, weight_ci=None, weight_cf=None,
-              weight_co=None):
+              weight_co=None, weight_hr=None):
     """`lstm_cell` from its projected input x_proj = W_ih x_t + b_ih, of shape (N, 4H)."""
-    gates = x_proj + _affine(h, weight_hh, bias_hh)  # (N, 4H)
+    gates = x_proj + _affine(h, weight_hh, bias_hh)  # (N, 4H), from h of shape (N, P or H)
     a_i, a_f, a_g, a_o = gates.chunk(4, dim=-1)  # each (N, H), in PyTorch's order i, f, g, o
     if weight_ci is not None:  # peepholes: the gates also look at the cell state itself
         a_i = a_i + weight_ci * c
@@ -72,12 +72,15 @@ def lstm_step(x_proj, h, c, weight_hh, bias_hh=None, weight_ci=None, weight_cf=N
         a_o = a_o + weight_co * c_next  # the output gate sees the *new* cell state c_t
     o = torch.sigmoid(a_o)
     h_next = o * torch.tanh(c_next)  # (N, H)
+    if weight_hr is not None:  # a projection (Sak et al. 2014): a smaller h, the same memory
+        h_next = h_next @ weight_hr.T  # (N, P)
     return h_next, c_next
 
 
 def lstm_cell(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
-              weight_ci=None, weight_cf=None, weight_co=None):
-    """One step of the LSTM (Hochreiter & Schmidhuber 1997), optionally with peepholes.
+              weight_ci=None, weight_cf=None, weight_co=None, weight_hr=None):
+    """One step of the LSTM (Hochreiter & Schmidhuber 1997), optionally with peepholes and a
+    projection.
 
         i_t = sigmoid(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi  [+ w_ci * c_{t-1}])   input gate
         f_t = sigmoid(W_if x_t + b_if + W_hf h_{t-1} + b_hf  [+ w_cf * c_{t-1}])   forget gate
@@ -85,17 +88,22 @@ def lstm_cell(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
         c_t = f_t * c_{t-1} + i_t * g_t                                            cell state
         o_t = sigmoid(W_io x_t + b_io + W_ho h_{t-1} + b_ho  [+ w_co * c_t])       output gate
         h_t = o_t * tanh(c_t)                                                      hidden state
+        h_t = W_hr (o_t * tanh(c_t))           instead, with a projection (Sak et al. 2014)
 
     `*` is the elementwise product; the bracketed peephole terms (Graves 2013) are used when
-    weight_ci, weight_cf, weight_co (each of shape (H,)) are given. The W_i* x_t + b_i* terms
-    of all four gates are one product, `project_input`; `lstm_step` does the rest.
+    weight_ci, weight_cf, weight_co (each of shape (H,)) are given. With weight_hr of shape
+    (P, H), P < H, h_t has P features (c_t keeps H): W_h* then has P columns, so the recurrent
+    weights shrink from 4H*H to 4H*P + P*H (torch.nn.LSTM's proj_size). The two combine: the
+    peepholes look at c, which a projection leaves alone (Sak et al. use both). The
+    W_i* x_t + b_i* terms of all four gates are one product, `project_input`; `lstm_step`
+    does the rest.
 
-    Inputs: x of shape (N, H_in), h and c of shape (N, H), weight_ih (4H, H_in) and
-    weight_hh (4H, H) with rows stacked i, f, g, o, biases (4H,) or None.
-    Returns (h_t, c_t), each of shape (N, H).
+    Inputs: x of shape (N, H_in), h of shape (N, H) or (N, P) with a projection, c of shape
+    (N, H), weight_ih (4H, H_in) and weight_hh (4H, H or P) with rows stacked i, f, g, o,
+    biases (4H,) or None. Returns (h_t, c_t), of shapes (N, H or P) and (N, H).
     """
     return lstm_step(project_input(x, weight_ih, bias_ih), h, c, weight_hh, bias_hh,
-                     weight_ci, weight_cf, weight_co)
+                     weight_ci, weight_cf, weight_co, weight_hr)
 
 
 def gru_step(x_proj, h, weight_hh, bias_hh=None):
@@ -128,7 +136,7 @@ def reset_rnn_parameters_(module, hidden_size):
     """PyTorch's default RNN initialisation, in place: every weight and bias from
     U(-1/sqrt(H), 1/sqrt(H)), drawn in registration order as torch does (so the same seed gives
     the same numbers); peepholes (weight_ci, weight_cf, weight_co...) start at zero."""
-    bound = 1.0 / math.sqrt(hidden_size)
+    bound = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0.0  # a cell may have H = 0
     with torch.no_grad():
         for name, p in module.named_parameters():
             if name.startswith(PEEPHOLES):
@@ -137,13 +145,16 @@ def reset_rnn_parameters_(module, hidden_size):
                 p.uniform_(-bound, bound)
 
 
-def check_sizes(**sizes) -> None:
-    """Constructor sizes, as torch checks them: TypeError unless an int, ValueError unless > 0."""
+def check_sizes(minimum: int = 1, **sizes) -> None:
+    """Constructor sizes, as torch checks them: TypeError unless an int, ValueError unless at
+    least `minimum` (1 for a layer's sizes; torch's cells accept 0, a layer's proj_size is 0
+    when off)."""
     for name, value in sizes.items():
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"expected {name} to be an int, got {type(value).__name__}")
-        if value <= 0:
-            raise ValueError(f"expected {name} > 0, got {value}")
+        if value < minimum:
+            bound = "> 0" if minimum == 1 else f">= {minimum}"
+            raise ValueError(f"expected {name} {bound}, got {value}")
 
 
 def check_flags(**flags) -> None:
@@ -166,18 +177,22 @@ class _Cell(nn.Module):
 
     Bad input raises what torch.nn's cells raise (RuntimeError for a size or dtype that does
     not match, ValueError for the number of dimensions) with an "expected X, got Y" message.
+    Sizes may be 0, as in torch. `device` and `dtype` are where and of what type the
+    parameters are created (torch's factory_kwargs); None means torch's defaults.
     """
 
-    def __init__(self, input_size, hidden_size, bias, num_gates):
+    def __init__(self, input_size, hidden_size, bias, num_gates, device=None, dtype=None):
         super().__init__()
-        check_sizes(input_size=input_size, hidden_size=hidden_size)
+        check_sizes(minimum=0, input_size=input_size, hidden_size=hidden_size)
         check_flags(bias=bias)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
-        self.weight_ih = nn.Parameter(torch.empty(num_gates * hidden_size, input_size))
-        self.weight_hh = nn.Parameter(torch.empty(num_gates * hidden_size, hidden_size))
+        factory_kwargs = {"device": device, "dtype": dtype}
+        G = num_gates * hidden_size
+        self.weight_ih = nn.Parameter(torch.empty(G, input_size, **factory_kwargs))
+        self.weight_hh = nn.Parameter(torch.empty(G, hidden_size, **factory_kwargs))
         if bias:
-            self.bias_ih = nn.Parameter(torch.empty(num_gates * hidden_size))
-            self.bias_hh = nn.Parameter(torch.empty(num_gates * hidden_size))
+            self.bias_ih = nn.Parameter(torch.empty(G, **factory_kwargs))
+            self.bias_hh = nn.Parameter(torch.empty(G, **factory_kwargs))
         else:  # like torch: the names exist, the values are None, the state_dict omits them
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
@@ -205,6 +220,9 @@ class _Cell(nn.Module):
         for s in states:
             if s is None:
                 s = x.new_zeros(expected)  # the default: start from zeros
+            elif s.dim() not in (1, 2):  # torch: ValueError for the dimensions, as for x
+                raise ValueError(f"expected hidden state to be 1D (H,) or 2D (N, H), "
+                                 f"got {s.dim()}D")
             elif tuple(s.shape) != expected:
                 raise RuntimeError(f"expected hidden state of size {expected}, "
                                    f"got {tuple(s.shape)}")
@@ -220,6 +238,7 @@ class RNNCell(_Cell):
         hidden_size: H, the number of features in h.
         bias: if False, no b_ih and b_hh. Default True.
         nonlinearity: "tanh" (default) or "relu".
+        device, dtype: where and of which dtype the parameters are made. Default: torch's.
 
     Inputs: x, h
         x of shape (N, H_in) or (H_in,); h of shape (N, H) or (H,), zeros when None.
@@ -235,11 +254,12 @@ class RNNCell(_Cell):
         torch.Size([2, 3])
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh"):
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
+                 dtype=None):
         if nonlinearity not in NONLINEARITIES:
             raise ValueError(f"expected nonlinearity 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, bias, num_gates=1)
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
 
     def extra_repr(self):
         extra = "" if self.nonlinearity == "tanh" else f", nonlinearity={self.nonlinearity!r}"
@@ -257,6 +277,7 @@ class LSTMCell(_Cell):
 
     Args:
         input_size: H_in. hidden_size: H. bias: if False, no biases. Default True.
+        device, dtype: where and of which dtype the parameters are made. Default: torch's.
         peephole: if True, add weight_ci, weight_cf, weight_co of shape (H,) so that the input
             and forget gates see c_{t-1} and the output gate sees c_t. Default False.
 
@@ -272,16 +293,18 @@ class LSTMCell(_Cell):
     state_dict is a plain LSTMCell's plus the three peephole keys, so moving weights to or from
     torch.nn.LSTMCell needs `load_state_dict(sd, strict=False)`: loading torch's weights keeps
     the peepholes as they are (zero when fresh, hence identical outputs); loading into torch
-    drops them (identical outputs only if they were zero).
+    drops them (identical outputs only if they were zero). Like torch.nn.LSTMCell it has no
+    projection (proj_size): that is `rnn_lib.layers.LSTM`'s.
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, *, peephole=False):
-        super().__init__(input_size, hidden_size, bias, num_gates=4)
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None, *,
+                 peephole=False):
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
         self.peephole = peephole
         if peephole:
-            self.weight_ci = nn.Parameter(torch.zeros(hidden_size))
-            self.weight_cf = nn.Parameter(torch.zeros(hidden_size))
-            self.weight_co = nn.Parameter(torch.zeros(hidden_size))
+            for name in PEEPHOLES:
+                self.register_parameter(name, nn.Parameter(
+                    torch.zeros(hidden_size, device=device, dtype=dtype)))
         else:
             for name in PEEPHOLES:
                 self.register_parameter(name, None)
@@ -303,6 +326,7 @@ class GRUCell(_Cell):
 
     Args:
         input_size: H_in. hidden_size: H. bias: if False, no biases. Default True.
+        device, dtype: where and of which dtype the parameters are made. Default: torch's.
 
     Inputs: x, h
         x of shape (N, H_in) or (H_in,); h of shape (N, H) or (H,), zeros when None.
@@ -313,8 +337,8 @@ class GRUCell(_Cell):
     The equations, line by line, are in `gru_cell`.
     """
 
-    def __init__(self, input_size, hidden_size, bias=True):
-        super().__init__(input_size, hidden_size, bias, num_gates=3)
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
     def forward(self, x, h=None):
         x, (h,), unbatched = self._check(x, (h,))

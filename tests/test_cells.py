@@ -197,7 +197,9 @@ BAD_INPUT = [
     ("LSTMCell", (H_IN, float(H)), None, TypeError, "expected hidden_size to be an int, got float",
      True),
     ("RNNCell", (H_IN, H, "yes"), None, TypeError, "expected bias to be a bool, got str", False),
-    ("LSTMCell", (0, H), None, ValueError, "expected input_size > 0, got 0", False),
+    ("LSTMCell", (-1, H), None, ValueError, "expected input_size >= 0, got -1", False),
+    ("GRUCell", (H_IN, H), (torch.randn(N, H_IN), torch.randn(1, N, H)), ValueError,
+     "expected hidden state to be 1D", True),
 ]
 
 

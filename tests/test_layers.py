@@ -226,10 +226,10 @@ BAD_INPUT = [
     ("GRU", (H_IN, H), {}, (torch.randn(L, N, H_IN + 1),), RuntimeError,
      rf"expected input with {H_IN} features in its last dimension, got {H_IN + 1}", True),
     ("GRU", (H_IN, H), {"num_layers": 2}, (torch.randn(L, N, H_IN), torch.randn(1, N, H)),
-     RuntimeError, rf"expected hidden state of size \(2, {N}, {H}\), got \(1, {N}, {H}\)",
+     RuntimeError, rf"expected hidden state h_0 of size \(2, {N}, {H}\), got \(1, {N}, {H}\)",
      True),
     ("RNN", (H_IN, H), {}, (torch.randn(L, H_IN), torch.randn(1, 1, H)), RuntimeError,
-     rf"expected hidden state of size \(1, {H}\), got \(1, 1, {H}\)", True),
+     rf"expected hidden state h_0 of size \(1, {H}\), got \(1, 1, {H}\)", True),
     ("LSTM", (H_IN, H), {}, (torch.randn(L, N, H_IN), torch.randn(1, N, H)), ValueError,
      r"expected hx to be a tuple \(h_0, c_0\)", False),  # torch: an IndexError
     ("LSTM", (H_IN, H), {}, (torch.randn(0, N, H_IN),), RuntimeError,
@@ -274,12 +274,13 @@ def test_repr_like_torch():
     assert repr(layers.LSTM(3, 4, peephole=True)) == "LSTM(3, 4, peephole=True)"
 
 
-def test_peephole_is_keyword_only_so_torchs_positional_proj_size_is_refused():
+def test_peephole_is_keyword_only_so_torchs_positional_arguments_mean_what_they_do_in_torch():
     """torch.nn.LSTM's 8th positional argument is proj_size and LSTMCell's 4th is device: the
-    same call must not silently build rnn_lib's peephole variant (4 outputs instead of 2)."""
-    with pytest.raises(TypeError):
-        layers.LSTM(3, 4, 2, True, False, 0.0, False, 2)
-    with pytest.raises(TypeError):
+    same call means the same in rnn_lib, never rnn_lib's peephole variant."""
+    lstm = layers.LSTM(3, 4, 2, True, False, 0.0, False, 2)
+    assert lstm.proj_size == 2 and not lstm.peephole
+    assert repr(lstm) == repr(torch.nn.LSTM(3, 4, 2, True, False, 0.0, False, 2))
+    with pytest.raises(TypeError):  # device=True, as in torch
         cells.LSTMCell(3, 4, True, True)
     assert layers.LSTM(3, 4, peephole=True).peephole
     assert cells.LSTMCell(3, 4, peephole=True).peephole
