@@ -1,4 +1,4 @@
-"""Decoding: turn a next-token distribution into a sequence (greedy, sampling, beam search).
+"""Decoding: turn a model's next-token distributions into a sequence (greedy, beam search).
 
 Every decoder here drives a model through one function, the *step*:
 
@@ -15,13 +15,15 @@ transpose it inside your step (`h.transpose(0, 1)`), or keep it batch-first in t
 Encoder outputs (N, S, H) and masks (N, S) used by attention fit as they are. Beam search
 relies on this to copy and reorder states with `index_state(state, index)`.
 
-- `decode`         the entry point: N lists of token ids, by greedy decoding (beam_size=1) or
-                   beam search (beam_size > 1); the same type whatever the beam size.
-- `greedy_decode`  picks the most likely token at each step, for a batch of N sequences.
-- `sample_decode`  draws each token from softmax(logits / temperature).
+- `decode`         the entry point: the best sequence of each input as N lists of token ids,
+                   the same type whatever the beam size (1: greedy, K > 1: beam search).
+- `greedy_decode`  picks the most likely token at each step, for a batch of N sequences; it
+                   returns the padded (N, T) tensor and the lengths (what `decode` lists).
 - `beam_search`    keeps the `beam_size` best partial sequences per input, batched.
 - `sequence_log_prob` scores given sequences under the model (teacher forcing), so a notebook
   can check that beam search really finds more probable sequences than greedy decoding.
+
+Sampling (softmax(logits / temperature), top-k) is `rnn_lib.sampling`, lecture 07's.
 
 where N = batch size, K = beam size, V = vocabulary size, T = generated length.
 """
@@ -30,8 +32,6 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
-
-from rnn_lib.sampling import sample_next
 
 Step = Callable[[torch.Tensor, Any], tuple[torch.Tensor, Any]]
 
@@ -73,9 +73,63 @@ def _check_log_probs(log_probs: torch.Tensor, rows: int) -> None:
         )
 
 
-def _decode(step: Step, state: Any, bos_id: int, eos_id: int, max_len: int,
-            pick: Callable[[torch.Tensor], torch.Tensor], batch_size: int | None):
-    """The loop shared by greedy and sampling: feed each picked token back in."""
+def _device_of(state: Any, default: torch.Tensor) -> torch.device:
+    found = []
+    map_state(lambda t: found.append(t.device), state)
+    return found[0] if found else default.device
+
+
+@torch.no_grad()
+def decode(step: Step, state: Any, bos_id: int, eos_id: int, max_len: int, *,
+           beam_size: int = 1, length_penalty: float = 1.0,
+           batch_size: int | None = None) -> list[list[int]]:
+    """Decode N sequences at once: greedy (beam_size=1) or beam search, one return type.
+
+    Callers (captioning, translation) write one call and choose the search with beam_size;
+    with K = 1 beam search and greedy decoding are the same algorithm, and this runs the
+    plain greedy loop (`greedy_decode`) for it.
+
+    Inputs:
+    - step, state, bos_id, eos_id, max_len, batch_size: as in `greedy_decode`.
+    - beam_size: K >= 1, the number of hypotheses kept per input (1: greedy decoding).
+    - length_penalty: beam search's alpha >= 0 (see `beam_search`); with K = 1 there is one
+      hypothesis per input, so it changes nothing.
+
+    Returns a list of N lists of token ids: the best hypothesis of each input, without bos and
+    eos (a hypothesis cut at max_len has max_len ids).
+    """
+    if beam_size < 1:
+        raise ValueError(f"expected beam_size >= 1, got {beam_size}")
+    if length_penalty < 0:
+        raise ValueError(f"expected length_penalty >= 0, got {length_penalty}")
+    if beam_size > 1:
+        return beam_search(step, state, bos_id, eos_id, beam_size, max_len, length_penalty,
+                           batch_size)
+    tokens, lengths = greedy_decode(step, state, bos_id, eos_id, max_len, batch_size)
+    return [tokens[n, : lengths[n]].tolist() for n in range(tokens.shape[0])]  # (N,) lists
+
+
+@torch.no_grad()
+def greedy_decode(step: Step, state: Any, bos_id: int, eos_id: int, max_len: int,
+                  batch_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Decode N sequences at once, taking the most likely token at every step.
+
+    The tensor form of `decode(..., beam_size=1)`: the same tokens, padded with eos into one
+    (N, T) tensor, for code that works on the whole batch at once (lab 3 checks its greedy
+    translation against it).
+
+    Inputs:
+    - step: step(tokens, state) -> (log_probs, state), see the module docstring.
+    - state: the initial state, every tensor with the batch on dim 0.
+    - bos_id, eos_id: ids of the start and end tokens; bos is fed first, eos stops a sequence.
+    - max_len: the most tokens generated per sequence (eos included).
+    - batch_size: N, only needed when `state` holds no tensor.
+
+    Returns a tuple of:
+    - tokens: LongTensor of shape (N, T), T <= max_len, on the CPU, without bos; a sequence's
+      eos and every position after it hold eos_id. `tokens[n, :lengths[n]]` is the answer.
+    - lengths: LongTensor of shape (N,): the number of tokens before eos (T if none).
+    """
     if max_len < 1:
         raise ValueError(f"expected max_len >= 1, got {max_len}")
     N = batch_size if batch_size is not None else state_batch_size(state)
@@ -84,7 +138,7 @@ def _decode(step: Step, state: Any, bos_id: int, eos_id: int, max_len: int,
     for _ in range(max_len):
         log_probs, state = step(prev.to(_device_of(state, prev)), state)
         _check_log_probs(log_probs, N)
-        tokens = pick(log_probs).cpu()  # (N,)
+        tokens = log_probs.argmax(-1).cpu()  # (N,): the most likely token of each row
         if done is not None:
             tokens = torch.where(done, torch.full_like(tokens, eos_id), tokens)  # pad with eos
         out.append(tokens)
@@ -97,50 +151,6 @@ def _decode(step: Step, state: Any, bos_id: int, eos_id: int, max_len: int,
     # length = index of the first eos, or T when the sequence never ended
     lengths = torch.where(is_eos.any(1), is_eos.int().argmax(1), torch.tensor(seqs.shape[1]))
     return seqs, lengths
-
-
-def _device_of(state: Any, default: torch.Tensor) -> torch.device:
-    found = []
-    map_state(lambda t: found.append(t.device), state)
-    return found[0] if found else default.device
-
-
-@torch.no_grad()
-def greedy_decode(step: Step, state: Any, bos_id: int, eos_id: int, max_len: int,
-                  batch_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Decode N sequences at once, taking the most likely token at every step.
-
-    Inputs:
-    - step: step(tokens, state) -> (log_probs, state), see the module docstring.
-    - state: the initial state, every tensor with the batch on dim 0.
-    - bos_id, eos_id: ids of the start and end tokens; bos is fed first, eos stops a sequence.
-    - max_len: the most tokens generated per sequence (eos included).
-    - batch_size: N, only needed when `state` holds no tensor.
-
-    Returns a tuple of:
-    - tokens: LongTensor of shape (N, T), T <= max_len, on the CPU, without bos; a sequence's
-      eos and every position after it hold eos_id. `tokens[b, :lengths[b]]` is the answer.
-    - lengths: LongTensor of shape (N,): the number of tokens before eos (T if none).
-    """
-    return _decode(step, state, bos_id, eos_id, max_len, lambda lp: lp.argmax(-1), batch_size)
-
-
-@torch.no_grad()
-def sample_decode(step: Step, state: Any, bos_id: int, eos_id: int, max_len: int,
-                  temperature: float = 1.0, generator: torch.Generator | None = None,
-                  batch_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Like `greedy_decode`, but draw each token from softmax(log_probs / temperature).
-
-    temperature < 1 sharpens the distribution (towards greedy), > 1 flattens it. `generator`
-    (a CPU torch.Generator) makes the draws repeatable.
-    """
-    if temperature <= 0:
-        raise ValueError(f"expected temperature > 0, got {temperature}")
-
-    def pick(log_probs: torch.Tensor) -> torch.Tensor:  # log-probs work as logits here
-        return sample_next(log_probs, temperature, generator=generator).cpu()
-
-    return _decode(step, state, bos_id, eos_id, max_len, pick, batch_size)
 
 
 @torch.no_grad()
@@ -161,7 +171,8 @@ def beam_search(step: Step, state: Any, bos_id: int, eos_id: int, beam_size: int
 
     length_penalty = 0 ranks by raw log-prob, which favours short outputs (every token costs
     probability); 1 ranks by mean log-prob per token. With K = 1 this is exactly greedy
-    decoding. All N*K beams run as one batch through `step`.
+    decoding. All N*K beams run as one batch through `step`. `decode(..., beam_size=K)`
+    calls this for K > 1.
 
     Inputs:
     - step, state, bos_id, eos_id, max_len, batch_size: as in `greedy_decode`.
@@ -210,26 +221,10 @@ def beam_search(step: Step, state: Any, bos_id: int, eos_id: int, beam_size: int
             break
     best = (scores / lengths.clamp(min=1) ** length_penalty).argmax(dim=1)  # (N,)
     out = []
-    for b in range(N):
-        seq = history[b, best[b]].tolist()
+    for n in range(N):
+        seq = history[n, best[n]].tolist()  # (T,) the best beam of input n
         out.append(seq[: seq.index(eos_id)] if eos_id in seq else seq)
     return out
-
-
-def decode(step: Step, state: Any, bos_id: int, eos_id: int, max_len: int, *,
-           beam_size: int = 1, length_penalty: float = 1.0,
-           batch_size: int | None = None) -> list[list[int]]:
-    """Decode N sequences: greedily when beam_size is 1, else by beam search of that width.
-
-    Returns a list of N lists of token ids, without bos and eos, whatever the beam size, so a
-    caller chooses the search with one argument. beam_size=1 runs `greedy_decode` (beam search
-    with one beam picks the same tokens, see `beam_search`); length_penalty is beam search's.
-    """
-    if beam_size == 1:
-        tokens, lengths = greedy_decode(step, state, bos_id, eos_id, max_len, batch_size)
-        return [row[:n].tolist() for row, n in zip(tokens, lengths.tolist(), strict=True)]
-    return beam_search(step, state, bos_id, eos_id, beam_size, max_len, length_penalty,
-                       batch_size)
 
 
 @torch.no_grad()
