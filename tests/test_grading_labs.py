@@ -18,7 +18,7 @@ import pytest
 from nbgrader import utils
 
 from coursetools.grading.checks import reference_path, unchecked_cells
-from coursetools.grading.release import find_leaks, release, source_labs
+from coursetools.grading.release import ReleaseError, find_leaks, release, source_labs
 
 REPO = Path(__file__).resolve().parent.parent
 LABS = source_labs(REPO)
@@ -95,6 +95,7 @@ def test_a_planted_solution_or_hidden_test_line_is_caught(tmp_path, lab):
     course = tmp_path / "course"
     shutil.copytree(REPO / "solutions" / lab, course / "solutions" / lab)
     shutil.copytree(REPO / "labs" / lab, course / "labs" / lab)
+    shutil.copy(REPO / "nbgrader_config.py", course)  # it says where solutions and labs are
     assert find_leaks(course) == []
     source = nbformat.read(course / "solutions" / lab / f"{lab}.ipynb", as_version=4)
     secrets = secret_lines([course / "solutions" / lab / f"{lab}.ipynb"])
@@ -107,3 +108,6 @@ def test_a_planted_solution_or_hidden_test_line_is_caught(tmp_path, lab):
     student.cells[-1].source += "\n" + hidden
     nbformat.write(student, released)
     assert find_leaks(course) == [f"labs/{lab}/{lab}.ipynb: {hidden!r}"]
+    (course / "nbgrader_config.py").unlink()  # nbgrader's default folders: no lab in them
+    with pytest.raises(ReleaseError, match="expected lab notebooks in .*source"):
+        find_leaks(course)

@@ -105,7 +105,11 @@ def find_leaks(root: Path) -> list[str]:
     import nbformat
 
     root, folders = Path(root), layout(root)
-    secrets = secret_lines(sorted(folders.source.glob("*/*.ipynb")))
+    sources = sorted(folders.source.glob("*/*.ipynb"))
+    if not sources:  # a search with nothing to look for would always pass
+        raise ReleaseError(f"expected lab notebooks in {folders.source}/<lab>/ to search "
+                           f"{folders.release}/ for: check nbgrader_config.py in {root}")
+    secrets = secret_lines(sources)
     leaks = []
     for path in sorted(p for p in folders.release.rglob("*") if p.is_file()):
         text = path.read_text(errors="replace")
