@@ -1,4 +1,8 @@
-"""Send the values a lab's test cell checked out of the grading sandbox.
+"""The labs' test helpers: one relative error, close checks, fixed and random inputs, and the
+values a test cell checked, sent out of the grading sandbox.
+
+The locked helper cell of each lab imports these (`from rnn_lib.labcheck import rel_error,
+check_close, ...`) and keeps only what is its own (the reference models, the classic mistakes).
 
 A test cell decides in the student's own kernel whether an answer is right, and code in an
 answer cell can change that kernel (replace `torch.allclose` or the lab's `check_close`, catch
@@ -14,6 +18,9 @@ Outside IPython (the lab tests run cells in-process), `record` does nothing.
 """
 
 import base64
+import functools
+import inspect
+import textwrap
 
 import numpy as np
 
@@ -22,9 +29,7 @@ MIME = "application/vnd.rnn-course.check+json"
 
 def encode(value) -> dict:
     """{"shape", "data"}: `value` (a tensor, array, number or list) as little-endian float64."""
-    if hasattr(value, "detach"):  # a torch tensor, without importing torch here
-        value = value.detach().cpu().numpy()
-    array = np.asarray(value, dtype=np.float64)
+    array = _float64(value)
     return {"shape": list(array.shape),
             "data": base64.b64encode(array.astype("<f8").tobytes()).decode("ascii")}
 
@@ -45,3 +50,110 @@ def record(name: str, value, tol: float) -> None:
     if get_ipython() is None:
         return
     display({MIME: {"name": str(name), "tol": float(tol), **encode(value)}}, raw=True)
+
+
+# The helpers of the labs' locked test cells, written once. They import torch when called, not
+# here: the grader imports this module outside the kernel, where torch is not needed.
+
+
+def _float64(value) -> np.ndarray:
+    """`value` (a tensor, array, number or list) as a float64 NumPy array, on the CPU."""
+    if hasattr(value, "detach"):  # a torch tensor, without importing torch here
+        value = value.detach().cpu().numpy()
+    return np.asarray(value, dtype=np.float64)
+
+
+def rel_error(x, y) -> float:
+    """The course's relative error ||x - y|| / (||x|| + ||y||) (Frobenius norms, in float64).
+
+    Inputs: x, y: tensors, NumPy arrays or numbers of the same shape.
+    Returns a float: 0 when both are 0; about 1e-7 in float32 (1e-15 in float64) when they
+    agree to rounding; 1 when y = -x. The labs' checks, the grader (coursetools/grading/checks.py)
+    and rnn_lib.bptt's gradient check all use this one.
+    """
+    x, y = _float64(x), _float64(y)
+    denom = np.linalg.norm(x) + np.linalg.norm(y)
+    return float(np.linalg.norm(x - y) / denom) if denom > 0 else 0.0
+
+
+def fit(text, width: int = 88) -> str:
+    """`text` with every line wrapped to `width` characters (nbgrader validate cuts longer
+    lines)."""
+    return "\n".join(textwrap.fill(line, width) if len(line) > width else line
+                     for line in str(text).splitlines())
+
+
+def say(what: str, problem: str) -> str:
+    """The failure message "what: problem", on two lines when one would be too long."""
+    one = f"{what}: {problem}"
+    return one if "\n" not in one and len(one) <= 88 else fit(f"{what}:\n{problem}")
+
+
+def call(what: str, fn, *args):
+    """fn(*args), with any exception turned into a failed check that says which case broke
+    (NotImplementedError, an answer not written yet, goes through as it is)."""
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        raise AssertionError(say(what, f"raised {type(error).__name__}: {error}")) from error
+
+
+def check_close(got, expected, what: str, tol: float, against: str = "the reference") -> float:
+    """Assert that `got` is a finite tensor like `expected` (shape, dtype) within relative
+    error `tol` (rel_error), and report `got` to the grader (record); return the error.
+
+    what: the check's name, the start of every failure message; against: what `expected`
+    comes from, for the message ("torch.nn").
+    """
+    import torch
+
+    assert torch.is_tensor(got), say(what, f"expected a torch.Tensor, got {type(got).__name__}")
+    assert got.shape == expected.shape, say(
+        what, f"expected shape {tuple(expected.shape)}, got {tuple(got.shape)}")
+    assert got.dtype == expected.dtype, say(
+        what, f"expected dtype {expected.dtype} (the inputs' dtype), got {got.dtype}")
+    assert torch.isfinite(got).all(), say(what, "the output has NaN or inf values")
+    record(what, got, tol)  # the grader compares it with the solution's, outside
+    err = rel_error(got, expected)
+    assert err < tol, say(
+        what, f"relative error {err:.1e} against {against}, expected below {tol:.0e}")
+    return err
+
+
+def randn(*shape, dtype=None, scale: float = 1.0, seed: int = 0, device="cpu"):
+    """scale * a standard normal tensor of `shape` (float32 unless `dtype`), drawn on the CPU
+    from its own generator (the global seed is untouched, every device gets the same values),
+    then moved to `device`."""
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    return (scale * torch.randn(shape, generator=g, dtype=dtype or torch.float32)).to(device)
+
+
+def linspace(lo: float, hi: float, *shape, dtype=None, device="cpu"):
+    """Evenly spaced values from lo to hi reshaped to `shape` (float32 unless `dtype`), made on
+    the CPU and moved to `device`: small fixed test inputs."""
+    import torch
+
+    n = int(np.prod(shape))
+    return torch.linspace(lo, hi, n, dtype=dtype or torch.float32).reshape(shape).to(device)
+
+
+def with_references(fn, **references):
+    """fn, run with these notebook functions replaced by the given ones (restored after): a
+    test of one answer that builds on others runs with reference versions of those, so that
+    a mistake costs the points of its own answer only."""
+    namespace = inspect.unwrap(fn).__globals__  # the notebook's (fn may be decorated)
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        saved = {name: namespace.get(name) for name in references}
+        namespace.update(references)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            namespace.update(saved)
+
+    return run

@@ -73,12 +73,6 @@ def test_numerical_gradient_restores_the_array():
     np.testing.assert_array_equal(a, [1.0, -2.0, 3.0])
 
 
-def test_relative_error():
-    assert bptt.relative_error(np.ones(3), np.ones(3)) == 0.0
-    assert bptt.relative_error(np.zeros(3), np.zeros(3)) == 0.0
-    assert bptt.relative_error(np.ones(3), -np.ones(3)) == pytest.approx(1.0)
-
-
 @pytest.mark.parametrize("radius", [0.5, 1.0, 1.3])
 def test_orthogonal_with_radius(radius):
     W = bptt.orthogonal_with_radius(8, radius, np.random.default_rng(0))

@@ -36,7 +36,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from rnn_lib.labcheck import MIME, decode
+from rnn_lib.labcheck import MIME, decode, rel_error
 
 from .layout import layout
 
@@ -48,12 +48,6 @@ def records(cell) -> list[dict]:
     """The check payloads a cell's outputs hold, in order."""
     return [output["data"][MIME] for output in cell.get("outputs", [])
             if output.get("output_type") == "display_data" and MIME in output.get("data", {})]
-
-
-def rel_error(x: np.ndarray, y: np.ndarray) -> float:
-    """||x - y|| / (||x|| + ||y||), 0 when both are 0 (the labs' relative error)."""
-    denom = np.linalg.norm(x) + np.linalg.norm(y)
-    return float(np.linalg.norm(x - y) / denom) if denom > 0 else 0.0
 
 
 def compare(got: list[dict], want: list[dict]) -> str:
