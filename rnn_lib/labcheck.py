@@ -17,10 +17,12 @@ Outside IPython (the lab tests run cells in-process), `record` does nothing.
     record("rnn_step_forward", h_next, tol=1e-6)
 """
 
+import ast
 import base64
 import functools
 import inspect
 import textwrap
+import types
 
 import numpy as np
 
@@ -157,3 +159,110 @@ def with_references(fn, **references):
             namespace.update(saved)
 
     return run
+
+
+def first_mistake(mistakes, got, tol: float = 1e-6):
+    """The message of the first of `mistakes` that `got` reproduces, or None.
+
+    mistakes: (message, make) pairs; make() returns what that mistake would give (a tensor,
+    or a tuple or list of tensors). got: the student's result, in the same form. A mistake
+    whose make() raises, or gives other shapes, is skipped.
+    """
+    import torch
+
+    got = got if isinstance(got, tuple | list) else (got,)
+    for message, make in mistakes:
+        try:
+            wrong = make()
+        except Exception:  # noqa: BLE001 - a mistake that cannot be reproduced here is skipped
+            continue
+        wrong = wrong if isinstance(wrong, tuple | list) else (wrong,)
+        if len(wrong) == len(got) and all(
+                torch.is_tensor(g) and torch.is_tensor(w) and g.shape == w.shape
+                and rel_error(g, w) < tol for g, w in zip(got, wrong, strict=True)):
+            return message
+    return None
+
+
+# The from-scratch rule: an answer must not call what the lab asks the student to write. The
+# kernel follows the functions an answer calls (forbidden_uses); the grader, outside, reads the
+# answer cells' source (coursetools/grading/checks.py). Both read names with code_names.
+
+
+def code_names(source: str) -> tuple[set[str], set[str]]:
+    """(free, named): the names Python `source` uses. free: the global names it reads (a name
+    it binds itself, an argument or a local variable, is not one); named: the attributes it
+    reads (`torch.nn.LSTM` gives nn and LSTM) and the parts of the modules it imports.
+
+    Raises SyntaxError when the source does not parse.
+    """
+    bound, loaded, named = set(), set(), set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name):
+            (bound if isinstance(node.ctx, ast.Store | ast.Del) else loaded).add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.Attribute):
+            named.add(node.attr)
+        elif isinstance(node, ast.alias):
+            named.update(node.name.split("."))
+            bound.add(node.asname or node.name.split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            named.update(node.module.split("."))
+    return loaded - bound, named
+
+
+def _compiled_names(code) -> set[str]:
+    """Every name a code object, and the code nested in it, refers to (globals, attributes and
+    imported modules alike): what is left to read when the source is not available."""
+    names = {part for name in code.co_names for part in name.split(".")}
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _compiled_names(const)
+    return names
+
+
+def from_rnn_lib(obj) -> bool:
+    """Whether `obj` is the course library: one of its modules, or something defined in one."""
+    module = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", "")
+    return isinstance(module, str) and (module == "rnn_lib" or module.startswith("rnn_lib."))
+
+
+def forbidden_uses(fn, forbidden, answers=(), is_forbidden=from_rnn_lib, _seen=None) -> set[str]:
+    """The forbidden things function `fn` uses: the names of `forbidden` in its source, and
+    the globals it reads that `is_forbidden` refuses (by default, anything from rnn_lib).
+
+    It follows the functions of the notebook (module __main__) that `fn` calls, other than
+    `answers` (another answer has its own tests), and names the way: "helper -> LSTM". A
+    decorated function is read through its decorator; without its source (code run by
+    exec), the names of its code object are read.
+    """
+    seen = set() if _seen is None else _seen
+    fn = inspect.unwrap(fn)
+    if fn in seen or not hasattr(fn, "__code__"):
+        return set()
+    seen.add(fn)
+    try:
+        free, named = code_names(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        free = named = _compiled_names(fn.__code__)
+    found = (free | named) & set(forbidden)
+    for name in sorted(free - found):
+        obj = fn.__globals__.get(name)
+        if isinstance(obj, types.FunctionType) and obj.__module__ == "__main__":
+            if name not in answers:  # a helper written in the notebook: say through which
+                inner = forbidden_uses(obj, forbidden, answers, is_forbidden, seen)
+                found |= {f"{name} -> {what}" for what in inner}
+        elif obj is not None and is_forbidden(obj):
+            found.add(name)
+    return found
+
+
+def assert_own_code(fn, forbidden, rule: str, answers=(), is_forbidden=from_rnn_lib) -> None:
+    """Fail when `fn` uses what it must not (forbidden_uses), with the lab's `rule`: "fn uses
+    [...]: this lab asks for <rule>"."""
+    assert callable(fn), f"expected a function, got {type(fn).__name__}"
+    used = forbidden_uses(fn, forbidden, answers, is_forbidden)
+    assert not used, fit(f"{fn.__name__} uses {sorted(used)}: this lab asks for {rule}")

@@ -152,7 +152,7 @@ MUTANTS = {
         "c_next matches but h_next does not: h_next = o * tanh(c_next)"),
     "lstm: torch.lstm_cell in a helper": Mutant(
         "lstm_step", "h_next, c_next = _helper(x, h_prev, c_prev, weight_ih, weight_hh, bias_ih, "
-        "bias_hh)", LSTM_TESTS, "uses ['lstm_cell']", after="""
+        "bias_hh)", LSTM_TESTS, "uses ['_helper -> lstm_cell']", after="""
 
 def _helper(*args):
     h, c = torch.lstm_cell(args[0], (args[1], args[2]), *args[3:])

@@ -1,6 +1,8 @@
 """rnn_lib.labcheck's test helpers, which the labs' locked cells import: the one relative error
 of the course, the close check (which also reports to the grader), the inputs, the wrappers."""
 
+import functools
+
 import numpy as np
 import pytest
 import torch
@@ -94,3 +96,79 @@ def test_with_references_swaps_a_global_for_one_call_and_restores_it():
     run = labcheck.with_references(uses_helper, helper=lambda: "reference")
     assert run() == "reference"
     assert uses_helper() == "student's"
+
+
+def test_first_mistake_names_the_first_mistake_reproduced_and_skips_broken_ones():
+    x = torch.linspace(-1, 1, 4)
+
+    def broken():
+        raise RuntimeError("cannot build this mistake here")
+
+    mistakes = [("broken", broken), ("other shape", lambda: x[:2]), ("doubled", lambda: 2 * x),
+                ("doubled again", lambda: 2 * x)]
+    assert labcheck.first_mistake(mistakes, 2 * x) == "doubled"
+    assert labcheck.first_mistake(mistakes, 3 * x) is None
+    pair = [("swapped", lambda: (x, -x))]
+    assert labcheck.first_mistake(pair, (x, -x)) == "swapped"
+    assert labcheck.first_mistake(pair, (x,)) is None and labcheck.first_mistake(pair, x) is None
+
+
+def test_code_names_reads_globals_attributes_and_imports_not_what_the_source_binds():
+    free, named = labcheck.code_names(
+        "import torch.nn as tnn\nfrom rnn_lib.cells import lstm_cell\n"
+        "def f(x, w):\n    h = helper(x) @ w\n    return tnn.LSTM(h), torch.tanh(h), lstm_cell\n")
+    assert free == {"helper", "torch"}  # x, w, h, f, tnn and lstm_cell are bound here
+    assert {"torch", "nn", "rnn_lib", "cells", "lstm_cell", "LSTM", "tanh"} <= named
+    with pytest.raises(SyntaxError):
+        labcheck.code_names("def f(:")
+
+
+def run_notebook_code(source: str) -> dict:
+    """Run `source` as a notebook cell would: in globals named __main__ (code run by exec has
+    no source to read, so forbidden_uses reads the code objects)."""
+    namespace = {"__name__": "__main__"}
+    exec(compile(source, "<cell>", "exec"), namespace)  # noqa: S102 - the test's own code
+    return namespace
+
+
+def test_forbidden_uses_follows_helpers_not_other_answers_and_refuses_rnn_lib_objects():
+    cell = run_notebook_code(
+        "import torch\nfrom rnn_lib import cells\nfrom rnn_lib.cells import lstm_cell as mine\n"
+        "def helper(x):\n    return torch.lstm_cell(x)\n"
+        "def other_answer(x):\n    return torch.lstm_cell(x)\n"
+        "def via_helper(x):\n    return helper(x) + other_answer(x)\n"
+        "def via_alias(x):\n    return mine(x)\n"
+        "def via_module(x):\n    return cells.gru_cell(x)\n"
+        "def clean(x):\n    return torch.tanh(x) + other_answer(x)\n"
+        "def recursive(x):\n    return recursive(x - 1) if x else helper(x)\n")
+    uses = functools.partial(labcheck.forbidden_uses, forbidden={"lstm_cell", "gru_cell"},
+                             answers={"other_answer"})
+    assert uses(cell["via_helper"]) == {"helper -> lstm_cell"}
+    assert uses(cell["via_alias"]) == {"mine"}  # an rnn_lib function under another name
+    assert uses(cell["via_module"]) == {"cells", "gru_cell"}
+    assert uses(cell["clean"]) == set()
+    assert uses(cell["recursive"]) == {"helper -> lstm_cell"}
+    assert labcheck.forbidden_uses(cell["via_alias"], set(), is_forbidden=lambda obj: False) \
+        == set()
+
+
+def test_forbidden_uses_reads_the_source_when_there_is_one():
+    def answer(x):
+        lstm_cell = x  # a local variable of that name is not the forbidden function
+        return lstm_cell * 2
+
+    def cheat(x):
+        from torch.nn import LSTM
+        return LSTM
+
+    assert labcheck.forbidden_uses(answer, {"lstm_cell"}) == set()
+    assert labcheck.forbidden_uses(cheat, {"LSTM"}) == {"LSTM"}
+
+
+def test_assert_own_code_states_the_rule_and_what_was_used():
+    cell = run_notebook_code("import torch\ndef f(x):\n    return torch.lstm_cell(x)\n")
+    with pytest.raises(AssertionError, match=r"f uses \['lstm_cell'\]: this lab asks for your"):
+        labcheck.assert_own_code(cell["f"], {"lstm_cell"}, "your own tensor operations")
+    labcheck.assert_own_code(cell["f"], {"gru_cell"}, "your own tensor operations")
+    with pytest.raises(AssertionError, match="expected a function, got int"):
+        labcheck.assert_own_code(3, {"lstm_cell"}, "your own code")

@@ -23,7 +23,6 @@ computed in the same kernel), and a test of a training outcome, which has no sin
 value and records nothing (`unchecked_cells` lists them).
 """
 
-import ast
 import json
 import os
 import tempfile
@@ -36,7 +35,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from rnn_lib.labcheck import MIME, decode, rel_error
+from rnn_lib.labcheck import MIME, code_names, decode, rel_error
 
 from .layout import layout
 
@@ -79,24 +78,10 @@ def forbidden_names(source: str, forbidden: set[str]) -> set[str]:
     """The names of `forbidden` that Python source uses: attributes (`torch.nn.LSTM`), imports,
     and global names; a name the source binds itself (a local variable) does not count."""
     try:
-        tree = ast.parse(source)
+        free, named = code_names(source)
     except SyntaxError:
         return set()  # it cannot run either: its tests fail in the kernel
-    used, bound, loaded = set(), set(), set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            (bound if isinstance(node.ctx, ast.Store) else loaded).add(node.id)
-        elif isinstance(node, ast.arg):
-            bound.add(node.arg)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            bound.add(node.name)
-        elif isinstance(node, ast.Attribute):
-            used.add(node.attr)
-        elif isinstance(node, ast.alias):
-            used.update(node.name.split("."))
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            used.update(node.module.split("."))
-    return (used | (loaded - bound)) & forbidden
+    return (free | named) & forbidden
 
 
 def from_scratch_problem(grade_id: str, rules: dict, answers: dict[str, str]) -> str:
