@@ -262,14 +262,24 @@ def format_figures(figures: dict[str, str]) -> str:
     return ", ".join(f"{name}={value}" for name, value in figures.items())
 
 
+def text_table(header: list[str], rows: list[list[str]], right: set[int] = frozenset()
+               ) -> list[str]:
+    """A plain-text table's lines: the header, a rule of dashes, then the rows; each column as
+    wide as its widest cell, left-aligned but for the columns numbered in `right`."""
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+
+    def line(cells):
+        return "  ".join(cell.rjust(w) if k in right else cell.ljust(w)
+                         for k, (cell, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    return [line(header), line(["-" * w for w in widths]), *(line(row) for row in rows)]
+
+
 def format_report(results: list[Result], mode: str) -> str:
     """The report as a plain-text table, failures listed with their cell below it."""
-    width = max([len(r.notebook) for r in results] + [8])
-    lines = [f"{'notebook':{width}}  {'status':6}  {'seconds':>8}  device  figures",
-             f"{'-' * width}  {'-' * 6}  {'-' * 8}  ------  -------"]
-    for r in results:
-        lines.append(f"{r.notebook:{width}}  {r.status:6}  {r.seconds:8.1f}  {r.device:6}  "
-                     f"{format_figures(r.figures)}".rstrip())
+    lines = text_table(["notebook", "status", "seconds", "device", "figures"],
+                       [[r.notebook, r.status, f"{r.seconds:.1f}", r.device,
+                         format_figures(r.figures)] for r in results], right={2})
     failed = [r for r in results if r.status != "ok"]
     total = sum(r.seconds for r in results)
     lines.append(f"{len(results) - len(failed)} of {len(results)} notebooks ran ({mode} mode), "
@@ -278,6 +288,18 @@ def format_report(results: list[Result], mode: str) -> str:
         lines.append(f"FAILED {r.notebook}: {r.error}")
         lines.append(f"       the executed copy, with the traceback, is {r.output}")
     return "\n".join(lines)
+
+
+def chosen_notebooks(paths: list[Path]) -> list[Path]:
+    """The notebooks a command line names (NB), or every one (discover()) when it names none;
+    UsageError for a path that is not a notebook file, or when there is no notebook."""
+    notebooks = list(paths) or discover()
+    missing = [str(p) for p in notebooks if not p.is_file() or p.suffix != ".ipynb"]
+    if missing:
+        raise UsageError(f"not a notebook file: {', '.join(missing)}")
+    if not notebooks:
+        raise UsageError("no notebooks found in lectures/ or solutions/")
+    return notebooks
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -309,12 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.threads is not None and args.threads < 1:
             raise UsageError(f"THREADS must be at least 1, got {args.threads}")
         check_kernel(args.kernel)
-        notebooks = args.notebooks or discover()
-        missing = [str(p) for p in notebooks if not p.is_file() or p.suffix != ".ipynb"]
-        if missing:
-            raise UsageError(f"not a notebook file: {', '.join(missing)}")
-        if not notebooks:
-            raise UsageError("no notebooks found in lectures/ or solutions/")
+        notebooks = chosen_notebooks(args.notebooks)
         shard = None
         if args.shard:
             try:

@@ -28,9 +28,10 @@ from coursetools.notebooks import (
     _relative,
     check_kernel,
     check_mode,
-    discover,
+    chosen_notebooks,
     format_figures,
     run_all,
+    text_table,
 )
 
 
@@ -61,12 +62,10 @@ def _spread(values: list[str]) -> str:
 
 def format_matrix(results: list[Result]) -> str:
     """The table: one row per run, then each notebook's figures as ranges over its runs."""
-    width = max([len(r.notebook) for r in results] + [8])
-    lines = [f"{'notebook':{width}}  seed  threads  status  {'seconds':>7}  figures",
-             f"{'-' * width}  ----  -------  ------  {'-' * 7}  -------"]
-    for r in results:
-        lines.append(f"{r.notebook:{width}}  {r.seed:4d}  {r.threads or '-':>7}  {r.status:6}  "
-                     f"{r.seconds:7.1f}  {format_figures(r.figures)}".rstrip())
+    lines = text_table(["notebook", "seed", "threads", "status", "seconds", "figures"],
+                       [[r.notebook, str(r.seed), str(r.threads or "-"), r.status,
+                         f"{r.seconds:.1f}", format_figures(r.figures)] for r in results],
+                       right={1, 2, 4})
     lines += ["", "each figure over all runs of its notebook (min .. max):"]
     by_notebook: dict[str, list[Result]] = {}
     for r in results:
@@ -105,10 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.jobs < 1:
             raise UsageError(f"JOBS must be at least 1, got {args.jobs}")
         check_kernel(args.kernel)
-        notebooks = args.notebooks or discover()
-        missing = [str(p) for p in notebooks if not p.is_file() or p.suffix != ".ipynb"]
-        if missing:
-            raise UsageError(f"not a notebook file: {', '.join(missing)}")
+        notebooks = chosen_notebooks(args.notebooks)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

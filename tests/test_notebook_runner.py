@@ -137,3 +137,10 @@ def test_modes_and_devices_are_rnn_lib_runtimes():
     if not torch.cuda.is_available():
         with pytest.raises(notebooks.UsageError, match="no CUDA GPU is visible"):
             notebooks.check_device("cuda")
+
+
+def test_text_table_sizes_columns_to_their_widest_cell_and_aligns_numbers_right():
+    lines = notebooks.text_table(["name", "seconds"], [["a", "1.5"], ["longer", "12.0"]],
+                                 right={1})
+    assert lines == ["name    seconds", "------  -------", "a           1.5",
+                     "longer     12.0"]
