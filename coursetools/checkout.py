@@ -10,10 +10,29 @@ import shutil
 import subprocess
 from pathlib import Path
 
+# What the Makefile installs .venv from: a copy whose files are newer than the venv's stamp
+# would reinstall the shared venv from the copy (pointing its package and kernel at a folder
+# that is about to be deleted), so fresh_copy refuses instead.
+INSTALLED_FROM = ("pyproject.toml", "jupyter/overrides.json")
+
+
+class StaleVenv(RuntimeError):
+    """The repository's .venv is older than what it is installed from."""
+
 
 def fresh_copy(repo: Path, dest: Path) -> Path:
-    """Copy what a clone of `repo`'s working tree holds into `dest`; link `.venv`."""
+    """Copy what a clone of `repo`'s working tree holds into `dest`; link `.venv`.
+
+    Raises StaleVenv when `repo`'s .venv is missing or older than pyproject.toml (make in the
+    copy would reinstall the shared venv into the copy).
+    """
     repo = Path(repo).resolve()
+    stamp = repo / ".venv" / ".installed"
+    newer = [name for name in INSTALLED_FROM if not stamp.exists()
+             or (repo / name).stat().st_mtime > stamp.stat().st_mtime]
+    if newer:
+        raise StaleVenv(f"{repo / '.venv'} is missing or older than {', '.join(newer)}: run "
+                        f"`make install` in {repo} first (a copy shares that venv)")
     listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                             cwd=repo, capture_output=True, check=True).stdout.decode()
     for name in filter(None, listed.split("\0")):
